@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon.h"
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ruleset.h"
+
+#define RCVBUF_DEFAULT (8 * 1024 * 1024)
+#define RETRY_MIN_USEC (500 * 1000ULL)
+#define RETRY_MAX_USEC (60 * 1000 * 1000ULL)
+
+struct daemon {
+	struct rr_engine *engine;
+	const char *config_path;
+	sd_event *event;
+	struct nl_sock *rtnl, *nfnl;
+	sd_event_source *reconcile_src, *retry_src;
+	unsigned dirty;
+	bool nft_batch_ours_table; /* an event of the current nft batch touched our table */
+	uint64_t retry_usec;
+	char status[4096];
+	int exit_code;
+};
+
+static void daemon_status(struct daemon *d, const char *prefix)
+{
+	const char *s = engine_status(d->engine);
+	char line[sizeof(d->status)];
+
+	snprintf(line, sizeof(line), "%.64s%.3900s", prefix, s);
+	if (strcmp(line, d->status) == 0)
+		return;
+	snprintf(d->status, sizeof(d->status), "%s", line);
+	sd_notifyf(0, "STATUS=%s", d->status);
+	log_debug("status: %s", d->status);
+}
+
+static void daemon_schedule(struct daemon *d, unsigned dirty)
+{
+	d->dirty |= dirty;
+	if (d->dirty)
+		sd_event_source_set_enabled(d->reconcile_src, SD_EVENT_ONESHOT);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	daemon_schedule(d, RR_DIRTY_ALL);
+	return 0;
+}
+
+/* Something failed: try again later, backing off, until it converges. */
+static void daemon_arm_retry(struct daemon *d)
+{
+	d->retry_usec = d->retry_usec ? d->retry_usec * 2 : RETRY_MIN_USEC;
+	if (d->retry_usec > RETRY_MAX_USEC)
+		d->retry_usec = RETRY_MAX_USEC;
+	log_warning("reconcile failed, retrying in %llu ms",
+		    (unsigned long long)(d->retry_usec / 1000));
+	sd_event_source_set_time_relative(d->retry_src, d->retry_usec);
+	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
+}
+
+static int on_reconcile(sd_event_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	unsigned dirty = d->dirty;
+	int r;
+
+	d->dirty = 0;
+	r = engine_reconcile(d->engine, dirty);
+	daemon_status(d, "");
+	if (r >= 0)
+		d->retry_usec = 0;
+	else
+		daemon_arm_retry(d);
+	return 0;
+}
+
+
+static int rtnl_msg(struct nl_msg *msg, void *arg)
+{
+	struct daemon *d = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+
+	/* Echoes of our own requests tell nothing new. */
+	if (h->nlmsg_pid && h->nlmsg_pid == engine_nl_port(d->engine))
+		return NL_OK;
+	switch (h->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		d->dirty |= RR_DIRTY_LINKS;
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		d->dirty |= RR_DIRTY_ADDRS;
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		d->dirty |= RR_DIRTY_ROUTES;
+		break;
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+		d->dirty |= RR_DIRTY_RULES;
+		break;
+	default:
+		break;
+	}
+	return NL_OK;
+}
+
+/* Each nftables transaction ends with NEWGEN naming the process that made it. */
+static int nfnl_msg(struct nl_msg *msg, void *arg)
+{
+	struct daemon *d = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[NFTA_GEN_MAX + 1 > 2 ? NFTA_GEN_MAX + 1 : 2];
+	struct nfgenmsg *g;
+
+	if (NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    !nlmsg_valid_hdr(h, sizeof(*g)))
+		return NL_OK;
+	g = nlmsg_data(h);
+	if (NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWGEN) {
+		uint32_t pid = 0;
+
+		if (nlmsg_parse(h, sizeof(*g), tb, NFTA_GEN_MAX, NULL) == 0 &&
+		    tb[NFTA_GEN_PROC_PID])
+			pid = ntohl(nla_get_u32(tb[NFTA_GEN_PROC_PID]));
+		if (d->nft_batch_ours_table && pid != (uint32_t)getpid())
+			d->dirty |= RR_DIRTY_NFT;
+		d->nft_batch_ours_table = false;
+		return NL_OK;
+	}
+	/* Attribute 1 names the table in every nf_tables object message. */
+	if (g->nfgen_family == NFPROTO_INET) {
+		struct nlattr *a = nlmsg_find_attr(h, sizeof(*g), 1);
+
+		if (a && nla_strcmp(a, RULESET_TABLE) == 0)
+			d->nft_batch_ours_table = true;
+	}
+	return NL_OK;
+}
+
+static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct nl_sock *sk = nl_socket_get_fd(d->rtnl) == fd ? d->rtnl : d->nfnl;
+
+	for (;;) {
+		int r = nl_recvmsgs_default(sk);
+
+		if (r >= 0)
+			continue;
+		if (r == -NLE_AGAIN)
+			break;
+		if (r == -NLE_NOMEM) {
+			/* ENOBUFS: notifications were lost; only a full dump tells the truth. */
+			log_warning("netlink receive buffer overrun, reading everything again");
+			d->dirty |= RR_DIRTY_ALL;
+			continue;
+		}
+		log_warning("netlink receive: %s, reading everything again", nl_geterror(r));
+		d->dirty |= RR_DIRTY_ALL;
+		break;
+	}
+	daemon_schedule(d, 0);
+	return 0;
+}
+
+static int socket_open(struct daemon *d, struct nl_sock **ret, int protocol, const int *groups,
+		       nl_recvmsg_msg_cb_t cb)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	const char *env = getenv("REPLYROUTE_RCVBUF");
+	int rcvbuf = env ? atoi(env) : RCVBUF_DEFAULT;
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	nl_socket_disable_seq_check(sk);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, cb, d);
+	if ((r = nl_connect(sk, protocol)) < 0)
+		goto fail;
+	for (; *groups; groups++)
+		if ((r = nl_socket_add_membership(sk, *groups)) < 0)
+			goto fail;
+	if ((r = nl_socket_set_nonblocking(sk)) < 0)
+		goto fail;
+	/* FORCE: as root, past net.core.rmem_max; a burst must not overrun it. */
+	if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		(void)setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
+	if ((r = sd_event_add_io(d->event, NULL, nl_socket_get_fd(sk), EPOLLIN, on_netlink, d)) <
+	    0) {
+		nl_socket_free(sk);
+		return r;
+	}
+	*ret = sk;
+	return 0;
+fail:
+	nl_socket_free(sk);
+	return -EIO;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct rr_config *c = NULL;
+	char *errors = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&errors, &len);
+	struct timespec ts;
+	int r;
+
+	if (!err)
+		return 0;
+	r = config_load(d->config_path, NULL, err, &c);
+	fclose(err);
+	if (r < 0) {
+		char first[512] = "";
+		char *line, *save = NULL;
+
+		for (line = strtok_r(errors, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", line);
+			log_error("%s", line);
+		}
+		log_error("reload failed, keeping the running configuration");
+		snprintf(d->status, sizeof(d->status), "reload failed: %s", first);
+		sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
+		free(errors);
+		return 0;
+	}
+	free(errors);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	log_info("reloading %s", d->config_path);
+	engine_set_config(d->engine, c);
+	d->dirty = 0;
+	r = engine_reconcile(d->engine, RR_DIRTY_ALL);
+	d->status[0] = '\0';
+	daemon_status(d, "");
+	sd_notify(0, "READY=1");
+	if (r < 0)
+		daemon_arm_retry(d);
+	return 0;
+}
+
+static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping on %s, removing what was installed", strsignal((int)si->ssi_signo));
+	if (engine_cleanup(d->engine) < 0)
+		d->exit_code = -EIO;
+	return sd_event_exit(d->event, 0);
+}
+
+int daemon_run(struct rr_engine *e, const char *config_path)
+{
+	static const int rtnl_groups[] = {RTNLGRP_LINK,	       RTNLGRP_IPV4_IFADDR,
+					  RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
+					  RTNLGRP_IPV6_ROUTE,  RTNLGRP_IPV4_RULE,
+					  RTNLGRP_IPV6_RULE,   0};
+	static const int nfnl_groups[] = {NFNLGRP_NFTABLES, 0};
+	struct daemon d = {.engine = e, .config_path = config_path};
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	if ((r = sd_event_default(&d.event)) < 0)
+		goto out;
+	/* Subscribe before the first dump so that nothing falls between them. */
+	if ((r = socket_open(&d, &d.rtnl, NETLINK_ROUTE, rtnl_groups, rtnl_msg)) < 0 ||
+	    (r = socket_open(&d, &d.nfnl, NETLINK_NETFILTER, nfnl_groups, nfnl_msg)) < 0) {
+		log_error("cannot subscribe to netlink notifications: %s", strerror(-r));
+		goto out;
+	}
+	if ((r = sd_event_add_defer(d.event, &d.reconcile_src, on_reconcile, &d)) < 0 ||
+	    (r = sd_event_source_set_priority(d.reconcile_src, SD_EVENT_PRIORITY_IDLE)) < 0 ||
+	    (r = sd_event_source_set_enabled(d.reconcile_src, SD_EVENT_OFF)) < 0 ||
+	    (r = sd_event_add_time_relative(d.event, &d.retry_src, CLOCK_MONOTONIC, RETRY_MIN_USEC,
+					    0, on_retry, &d)) < 0 ||
+	    (r = sd_event_source_set_enabled(d.retry_src, SD_EVENT_OFF)) < 0 ||
+	    (r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0 ||
+	    (r = sd_event_add_signal(d.event, NULL, SIGTERM, on_stop, &d)) < 0 ||
+	    (r = sd_event_add_signal(d.event, NULL, SIGINT, on_stop, &d)) < 0 ||
+	    (r = sd_event_set_watchdog(d.event, true)) < 0) {
+		log_error("event loop setup: %s", strerror(-r));
+		goto out;
+	}
+
+	r = engine_reconcile(e, RR_DIRTY_ALL);
+	daemon_status(&d, "");
+	sd_notify(0, "READY=1");
+	log_info("ready: %s", engine_status(e));
+	if (r < 0)
+		daemon_arm_retry(&d);
+
+	r = sd_event_loop(d.event);
+	if (r >= 0)
+		r = d.exit_code;
+out:
+	sd_event_source_unref(d.reconcile_src);
+	sd_event_source_unref(d.retry_src);
+	nl_socket_free(d.rtnl);
+	nl_socket_free(d.nfnl);
+	sd_event_unref(d.event);
+	return r;
+}

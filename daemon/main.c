@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "engine.h"
+#include "log.h"
+#include "rr-build.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: replyrouted [OPTIONS]\n"
+		"Keep replies on the interface their connection arrived on.\n\n"
+		"  -c, --config FILE  config file (default " RR_DEFAULT_CONFIG ")\n"
+		"      --check        validate the config and exit (-v: print it normalised)\n"
+		"      --dry-run      read the kernel, change nothing, print what would be installed\n"
+		"      --once         reconcile once and exit\n"
+		"      --cleanup      remove everything replyroute installed and exit\n"
+		"  -v, --verbose      log debug messages\n"
+		"  -h, --help         show this help\n"
+		"      --version      show the version\n\n"
+		"Without a mode option it runs as a daemon (see replyroute.service).\n"
+		"Exit status: 0 success, 1 failure, 2 usage error, %d invalid config.\n",
+		RR_EXIT_CONFIG);
+}
+
+static const char *statedir(void)
+{
+	const char *d = getenv("RUNTIME_DIRECTORY");
+
+	/* systemd may list several directories separated by ':'; ours is the only one. */
+	return d && *d && !strchr(d, ':') ? d : "/run/replyroute";
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_DRY_RUN, OPT_ONCE, OPT_CLEANUP, OPT_VERSION };
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"cleanup", no_argument, NULL, OPT_CLEANUP},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{0},
+	};
+	const char *path = RR_DEFAULT_CONFIG;
+	struct rr_config *config = NULL;
+	struct rr_engine *engine = NULL;
+	int mode = 0, verbose = 0, opt, r;
+
+	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("replyrouted " RR_VERSION "\n");
+			return 0;
+		case OPT_CHECK:
+		case OPT_DRY_RUN:
+		case OPT_ONCE:
+		case OPT_CLEANUP:
+			if (mode && mode != opt) {
+				fprintf(stderr, "replyrouted: --check, --dry-run, --once and --cleanup "
+						"exclude each other\n");
+				return RR_EXIT_USAGE;
+			}
+			mode = opt;
+			break;
+		default:
+			usage(stderr);
+			return RR_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "replyrouted: unexpected argument '%s'\n", argv[optind]);
+		return RR_EXIT_USAGE;
+	}
+	log_init();
+	if (verbose)
+		log_max_level = 7;
+
+	r = config_load(path, NULL, stderr, &config);
+	if (r < 0 && mode != OPT_CLEANUP)
+		return RR_EXIT_CONFIG;
+	if (mode == OPT_CHECK) {
+		if (verbose)
+			config_print(config, stdout);
+		config_free(config);
+		return 0;
+	}
+	if (r < 0)
+		log_warning("%s is not valid: cleaning up by protocol tag alone", path);
+
+	r = engine_new(statedir(), &engine);
+	if (r < 0) {
+		log_error("cannot open netlink or nftables: %s", strerror(-r));
+		config_free(config);
+		return RR_EXIT_FAILURE;
+	}
+	engine_set_config(engine, config);
+
+	switch (mode) {
+	case OPT_DRY_RUN:
+		r = engine_dry_run(engine, stdout);
+		break;
+	case OPT_ONCE:
+		r = engine_reconcile(engine, RR_DIRTY_ALL);
+		if (r >= 0)
+			log_info("%s", engine_status(engine));
+		break;
+	case OPT_CLEANUP:
+		r = engine_cleanup(engine);
+		break;
+	default:
+		r = daemon_run(engine, path);
+		break;
+	}
+	engine_free(engine);
+	return r < 0 ? RR_EXIT_FAILURE : 0;
+}

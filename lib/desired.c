@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+#include "desired.h"
+
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAMILY_INDEX(f) ((f) == AF_INET6)
+static const int families[2] = {AF_INET, AF_INET6};
+
+static bool addr_in_prefix(const struct rr_addr *a, const struct rr_addr *net, unsigned len)
+{
+	unsigned bytes = len / 8, bits = len % 8;
+
+	if (a->family != net->family)
+		return false;
+	if (memcmp(a->bytes, net->bytes, bytes) != 0)
+		return false;
+	if (bits == 0)
+		return true;
+	return ((a->bytes[bytes] ^ net->bytes[bytes]) & (0xff00 >> bits)) == 0;
+}
+
+static void addr_mask(struct rr_addr *a, unsigned len)
+{
+	unsigned size = a->family == AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < size; i++) {
+		if (len >= 8 * (i + 1))
+			continue;
+		a->bytes[i] &= len > 8 * i ? (uint8_t)(0xff00 >> (len - 8 * i)) : 0;
+	}
+}
+
+static unsigned family_bits(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+static bool addr_is_link_local6(const struct rr_addr *a)
+{
+	return a->family == AF_INET6 && a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
+}
+
+/* An address replyroute may use: global scope, DAD done and passed. */
+static bool ifaddr_usable(const struct rr_ifaddr *a)
+{
+	if (a->scope != RT_SCOPE_UNIVERSE)
+		return false;
+	if (a->local.family == AF_INET6 && addr_is_link_local6(&a->local))
+		return false;
+	return !(a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+}
+
+/* Lower is better: not deprecated, primary, then the lowest address. */
+static int ifaddr_cmp(const struct rr_ifaddr *a, const struct rr_ifaddr *b)
+{
+	int da = !!(a->flags & IFA_F_DEPRECATED), db = !!(b->flags & IFA_F_DEPRECATED);
+	int sa = !!(a->flags & IFA_F_SECONDARY), sb = !!(b->flags & IFA_F_SECONDARY);
+
+	if (da != db)
+		return da - db;
+	if (sa != sb)
+		return sa - sb;
+	return memcmp(a->local.bytes, b->local.bytes, 16);
+}
+
+static const struct rr_ifaddr *pick_source(const struct rr_view *v, int ifindex, int family)
+{
+	const struct rr_ifaddr *best = NULL;
+
+	for (size_t i = 0; i < v->n_addrs; i++) {
+		const struct rr_ifaddr *a = &v->addrs[i];
+
+		if (a->ifindex != ifindex || a->local.family != family || !ifaddr_usable(a))
+			continue;
+		if (!best || ifaddr_cmp(a, best) < 0)
+			best = a;
+	}
+	return best;
+}
+
+/* The lowest-metric default route of the main table through ifindex. */
+static const struct rr_route *learn_gateway(const struct rr_view *v, int ifindex, int family,
+					     uint8_t proto)
+{
+	const struct rr_route *best = NULL;
+
+	for (size_t i = 0; i < v->n_routes; i++) {
+		const struct rr_route *r = &v->routes[i];
+
+		if (r->family != family || r->table != RT_TABLE_MAIN || r->dst_len != 0 ||
+		    r->type != RTN_UNICAST || r->oif != ifindex || r->protocol == proto)
+			continue;
+		if (!best || r->metric < best->metric)
+			best = r;
+	}
+	return best;
+}
+
+static bool gateway_on_link(const struct rr_view *v, int ifindex, const struct rr_addr *gw)
+{
+	if (addr_is_link_local6(gw))
+		return true;
+	for (size_t i = 0; i < v->n_addrs; i++) {
+		const struct rr_ifaddr *a = &v->addrs[i];
+
+		if (a->ifindex != ifindex || a->local.family != gw->family)
+			continue;
+		if (a->peer.family ? rr_addr_eq(&a->peer, gw)
+				   : addr_in_prefix(gw, &a->local, a->prefixlen))
+			return true;
+	}
+	return false;
+}
+
+static bool link_operational(const struct rr_link *l)
+{
+	return (l->flags & IFF_UP) && (l->flags & IFF_LOWER_UP) && !(l->flags & IFF_LOOPBACK);
+}
+
+static int add_route(struct rr_desired *d, const struct rr_route *r)
+{
+	struct rr_view tmp = {.routes = d->routes, .n_routes = d->n_routes};
+	struct rr_route *n;
+
+	/* First one wins: the tracked interface's own prefixes come first. */
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (route_same_key(&d->routes[i], r))
+			return 0;
+	n = view_add_route(&tmp);
+	d->routes = tmp.routes;
+	d->n_routes = tmp.n_routes;
+	if (!n)
+		return -ENOMEM;
+	*n = *r;
+	return 0;
+}
+
+static int add_rule(struct rr_desired *d, const struct rr_rule *r)
+{
+	struct rr_view tmp = {.rules = d->rules, .n_rules = d->n_rules};
+	struct rr_rule *n;
+
+	for (size_t i = 0; i < d->n_rules; i++)
+		if (rule_same(&d->rules[i], r))
+			return 0;
+	n = view_add_rule(&tmp);
+	d->rules = tmp.rules;
+	d->n_rules = tmp.n_rules;
+	if (!n)
+		return -ENOMEM;
+	*n = *r;
+	return 0;
+}
+
+/* The prefix route of a connected address, as the kernel would install it in main. */
+static bool connected_route(const struct rr_ifaddr *a, struct rr_route *r)
+{
+	if (!ifaddr_usable(a) || (a->flags & IFA_F_NOPREFIXROUTE))
+		return false;
+	r->dst = a->peer.family ? a->peer : a->local;
+	r->dst_len = a->peer.family ? family_bits(a->local.family) : a->prefixlen;
+	if (!a->peer.family && r->dst_len == family_bits(a->local.family))
+		return false;
+	addr_mask(&r->dst, r->dst_len);
+	r->oif = a->ifindex;
+	r->src = a->local;
+	r->scope = a->local.family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	return true;
+}
+
+static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const struct rr_view *v,
+			const struct rr_config *c, const struct rr_link *link, int family,
+			uint8_t proto)
+{
+	const struct rr_iface_conf *ic = st->conf;
+	unsigned fi = FAMILY_INDEX(family);
+	const struct rr_ifaddr *src = pick_source(v, link->ifindex, family);
+	const struct rr_addr *cgw = family == AF_INET ? &ic->gateway4 : &ic->gateway6;
+	struct rr_route base = {
+		.family = family,
+		.table = ic->table,
+		.dst.family = family,
+		.metric = family == AF_INET6 ? 1024 : 0,
+		.protocol = proto,
+		.type = RTN_UNICAST,
+	};
+	struct rr_route r;
+	int ret;
+
+	if (!src)
+		return 0;
+	st->src[fi] = src->local;
+	st->p2p[fi] = (link->flags & IFF_POINTOPOINT) || src->peer.family;
+
+	r = base;
+	r.oif = link->ifindex;
+	r.src = src->local;
+	if (cgw->family) {
+		st->gw[fi] = *cgw;
+	} else {
+		const struct rr_route *def = learn_gateway(v, link->ifindex, family, proto);
+
+		if (def && def->gw.family)
+			st->gw[fi] = def->gw;
+		else if (def)
+			st->p2p[fi] = true;
+	}
+	if (st->gw[fi].family) {
+		r.gw = st->gw[fi];
+		r.onlink = !gateway_on_link(v, link->ifindex, &r.gw);
+		if ((ret = add_route(d, &r)) < 0)
+			return ret;
+	} else if (st->p2p[fi]) {
+		r.scope = family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+		if ((ret = add_route(d, &r)) < 0)
+			return ret;
+	}
+
+	/* Connected prefixes: the tracked interface's first, then every other up link's. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < v->n_addrs; i++) {
+			const struct rr_ifaddr *a = &v->addrs[i];
+			const struct rr_link *l = view_link_by_index(v, a->ifindex);
+
+			if (a->local.family != family || !l || !link_operational(l))
+				continue;
+			if ((pass == 0) != (a->ifindex == link->ifindex))
+				continue;
+			r = base;
+			if (!connected_route(a, &r))
+				continue;
+			if (pass == 0)
+				r.src = src->local;
+			if ((ret = add_route(d, &r)) < 0)
+				return ret;
+		}
+	}
+
+	struct rr_rule rule = {
+		.family = family,
+		.priority = ic->priority,
+		.table = ic->table,
+		.fwmark = ic->mark,
+		.fwmask = c->mask,
+		.protocol = proto,
+		.action = FR_ACT_TO_TBL,
+	};
+	if ((ret = add_rule(d, &rule)) < 0)
+		return ret;
+	if (ic->source_rules) {
+		for (size_t i = 0; i < v->n_addrs; i++) {
+			const struct rr_ifaddr *a = &v->addrs[i];
+
+			if (a->ifindex != link->ifindex || a->local.family != family ||
+			    !ifaddr_usable(a))
+				continue;
+			rule = (struct rr_rule){
+				.family = family,
+				.priority = ic->priority,
+				.table = ic->table,
+				.src = a->local,
+				.src_len = family_bits(family),
+				.protocol = proto,
+				.action = FR_ACT_TO_TBL,
+			};
+			if ((ret = add_rule(d, &rule)) < 0)
+				return ret;
+		}
+	}
+	return 1;
+}
+
+int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
+		    struct rr_desired *ret)
+{
+	struct rr_desired d = {0};
+	int r = -ENOMEM;
+
+	d.ifaces = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*d.ifaces));
+	d.sysctls = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*d.sysctls));
+	if (!d.ifaces || !d.sysctls)
+		goto fail;
+	d.n_ifaces = c->n_ifaces;
+
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		struct rr_iface_status *st = &d.ifaces[i];
+		const struct rr_link *link = view_link_by_name(v, c->ifaces[i].name);
+		bool any = false;
+
+		st->conf = &c->ifaces[i];
+		if (!link) {
+			st->state = RR_IFACE_ABSENT;
+			continue;
+		}
+		memcpy(d.sysctls[d.n_sysctls++], st->conf->name, IFNAMSIZ);
+		if (!(link->flags & IFF_UP)) {
+			st->state = RR_IFACE_DOWN;
+			continue;
+		}
+		if (!(link->flags & IFF_LOWER_UP)) {
+			st->state = RR_IFACE_NO_CARRIER;
+			continue;
+		}
+		for (unsigned f = 0; f < 2; f++) {
+			r = iface_family(&d, st, v, c, link, families[f], proto);
+			if (r < 0)
+				goto fail;
+			any |= r > 0;
+		}
+		st->state = any ? RR_IFACE_ACTIVE : RR_IFACE_NO_ADDRESS;
+	}
+	*ret = d;
+	return 0;
+fail:
+	desired_clear(&d);
+	return r;
+}
+
+void desired_clear(struct rr_desired *d)
+{
+	free(d->rules);
+	free(d->routes);
+	free(d->sysctls);
+	free(d->ifaces);
+	*d = (struct rr_desired){0};
+}
+
+__attribute__((format(printf, 4, 5)))
+static size_t status_append(char *buf, size_t len, size_t at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (at >= len)
+		return at;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+	return n < 0 ? at : at + (size_t)n;
+}
+
+void desired_status(const struct rr_desired *d, char *buf, size_t len)
+{
+	static const char *const what[] = {
+		[RR_IFACE_ABSENT] = "waiting for link",
+		[RR_IFACE_DOWN] = "link down",
+		[RR_IFACE_NO_CARRIER] = "no carrier",
+		[RR_IFACE_NO_ADDRESS] = "no usable address",
+	};
+	size_t at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (d->n_ifaces == 0)
+		status_append(buf, len, at, "no interfaces configured");
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		const struct rr_iface_status *st = &d->ifaces[i];
+		char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+
+		at = status_append(buf, len, at, "%s%s:", i ? "; " : "", st->conf->name);
+		if (st->state != RR_IFACE_ACTIVE) {
+			at = status_append(buf, len, at, " %s", what[st->state]);
+			continue;
+		}
+		for (unsigned f = 0; f < 2; f++) {
+			if (!st->src[f].family)
+				continue;
+			at = status_append(buf, len, at, " %s", rr_addr_str(&st->src[f], a, sizeof(a)));
+			if (st->gw[f].family)
+				at = status_append(buf, len, at, " via %s,",
+						   rr_addr_str(&st->gw[f], g, sizeof(g)));
+			else
+				at = status_append(buf, len, at, "%s",
+						   st->p2p[f] ? " point-to-point," : " no gateway,");
+		}
+		at = status_append(buf, len, at, " table %u", st->conf->table);
+	}
+}
+
+static bool table_listed(const uint32_t *tables, size_t n, uint32_t t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tables[i] == t)
+			return true;
+	return false;
+}
+
+int plan_tables(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
+		uint32_t **ret, size_t *ret_n)
+{
+	uint32_t *t = calloc(c->n_ifaces + v->n_rules + 1, sizeof(*t));
+	size_t n = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (!table_listed(t, n, c->ifaces[i].table))
+			t[n++] = c->ifaces[i].table;
+	for (size_t i = 0; i < v->n_rules; i++)
+		if (v->rules[i].protocol == proto && !table_listed(t, n, v->rules[i].table) &&
+		    v->rules[i].table != RT_TABLE_MAIN && v->rules[i].table != RT_TABLE_LOCAL &&
+		    v->rules[i].table != RT_TABLE_DEFAULT)
+			t[n++] = v->rules[i].table;
+	*ret = t;
+	*ret_n = n;
+	return 0;
+}
+
+#define PLAN_PUSH(arr, count, item)                                                \
+	do {                                                                       \
+		void *p_ = realloc((arr), ((count) + 1) * sizeof(*(arr)));          \
+		if (!p_)                                                           \
+			goto oom;                                                  \
+		(arr) = p_;                                                        \
+		(arr)[(count)++] = (item);                                         \
+	} while (0)
+
+int plan_compute(const struct rr_desired *d, const struct rr_view *v, uint8_t proto,
+		 const uint32_t *tables, size_t n_tables, struct rr_plan *ret)
+{
+	struct rr_plan p = {0};
+
+	for (size_t i = 0; i < v->n_rules; i++) {
+		const struct rr_rule *r = &v->rules[i];
+		bool wanted = false;
+
+		if (r->protocol != proto)
+			continue;
+		for (size_t j = 0; j < d->n_rules && !wanted; j++)
+			wanted = rule_same(r, &d->rules[j]);
+		/* A second identical copy (never added by us, but possible) goes too. */
+		for (size_t j = 0; j < i && wanted; j++)
+			if (rule_same(r, &v->rules[j]))
+				wanted = false;
+		if (!wanted)
+			PLAN_PUSH(p.rules_del, p.n_rules_del, *r);
+	}
+	for (size_t j = 0; j < d->n_rules; j++) {
+		bool present = false;
+
+		for (size_t i = 0; i < v->n_rules && !present; i++)
+			present = rule_same(&v->rules[i], &d->rules[j]);
+		if (!present)
+			PLAN_PUSH(p.rules_add, p.n_rules_add, d->rules[j]);
+	}
+
+	for (size_t j = 0; j < d->n_routes; j++) {
+		bool present = false, ours_same_key = false;
+
+		for (size_t i = 0; i < v->n_routes && !present; i++) {
+			const struct rr_route *r = &v->routes[i];
+
+			present = route_same(r, &d->routes[j]);
+			ours_same_key |= r->protocol == proto && route_same_key(r, &d->routes[j]);
+		}
+		if (present)
+			continue;
+		size_t n_replace = p.n_routes_add;
+
+		PLAN_PUSH(p.routes_replace, n_replace, ours_same_key);
+		PLAN_PUSH(p.routes_add, p.n_routes_add, d->routes[j]);
+	}
+	for (size_t i = 0; i < v->n_routes; i++) {
+		const struct rr_route *r = &v->routes[i];
+		bool keep = false;
+
+		if (r->protocol != proto || !table_listed(tables, n_tables, r->table))
+			continue;
+		for (size_t j = 0; j < d->n_routes && !keep; j++)
+			keep = route_same_key(r, &d->routes[j]);
+		if (!keep)
+			PLAN_PUSH(p.routes_del, p.n_routes_del, *r);
+	}
+	*ret = p;
+	return 0;
+oom:
+	plan_clear(&p);
+	return -ENOMEM;
+}
+
+void plan_clear(struct rr_plan *p)
+{
+	free(p->rules_del);
+	free(p->rules_add);
+	free(p->routes_del);
+	free(p->routes_add);
+	free(p->routes_replace);
+	*p = (struct rr_plan){0};
+}
+
+size_t plan_size(const struct rr_plan *p)
+{
+	return p->n_rules_del + p->n_rules_add + p->n_routes_del + p->n_routes_add;
+}

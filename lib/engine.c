@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: MIT */
+#include "engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ruleset.h"
+#include "kroute.h"
+#include "rr-build.h"
+#include "sysctl.h"
+
+struct rr_engine {
+	struct rr_config *config;
+	struct rr_kroute *nl;
+	struct rr_ruleset *nft;
+	char *statedir;
+	struct rr_view view;
+	bool view_valid;
+	bool config_changed;
+	char *nft_text;
+	char status[4096];
+};
+
+static struct rr_config empty_config = {.mask = RR_DEFAULT_MASK, .priority = RR_DEFAULT_PRIORITY};
+
+int engine_new(const char *statedir, struct rr_engine **ret)
+{
+	struct rr_engine *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	e->statedir = strdup(statedir);
+	if (!e->statedir) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if ((r = kr_open(&e->nl)) < 0)
+		goto fail;
+	if ((r = ruleset_open(&e->nft)) < 0)
+		goto fail;
+	e->config = &empty_config;
+	*ret = e;
+	return 0;
+fail:
+	engine_free(e);
+	return r;
+}
+
+void engine_free(struct rr_engine *e)
+{
+	if (!e)
+		return;
+	if (e->config != &empty_config)
+		config_free(e->config);
+	kr_close(e->nl);
+	ruleset_close(e->nft);
+	view_clear(&e->view);
+	free(e->nft_text);
+	free(e->statedir);
+	free(e);
+}
+
+void engine_set_config(struct rr_engine *e, struct rr_config *c)
+{
+	if (e->config != &empty_config)
+		config_free(e->config);
+	e->config = c ? c : &empty_config;
+	free(e->nft_text);
+	e->nft_text = NULL;
+	e->config_changed = true;
+}
+
+const struct rr_config *engine_config(struct rr_engine *e)
+{
+	return e->config;
+}
+
+uint32_t engine_nl_port(struct rr_engine *e)
+{
+	return kr_port(e->nl);
+}
+
+const char *engine_status(struct rr_engine *e)
+{
+	return e->status;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * The nft table is known to be ours and current when the kernel's listing
+ * hashes to what it did right after we last installed this very text.
+ * STATEDIR/nft keeps both hashes, so this holds across processes too.
+ */
+static int nft_state_read(struct rr_engine *e, uint64_t *text, uint64_t *listing)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/nft", e->statedir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%" SCNx64 " %" SCNx64, text, listing);
+	fclose(f);
+	return n == 2 ? 0 : -EINVAL;
+}
+
+static void nft_state_write(struct rr_engine *e, uint64_t text, uint64_t listing)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	(void)mkdir(e->statedir, 0755);
+	snprintf(path, sizeof(path), "%s/nft", e->statedir);
+	f = fopen(path, "we");
+	if (!f) {
+		log_warning("cannot write %s: %s, ignoring", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "%016" PRIx64 " %016" PRIx64 "\n", text, listing);
+	fclose(f);
+}
+
+static void nft_state_remove(struct rr_engine *e)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/nft", e->statedir);
+	(void)unlink(path);
+}
+
+static int engine_nft(struct rr_engine *e)
+{
+	uint64_t saved_text = 0, saved_listing = 0;
+	char *listing = NULL;
+	int r;
+
+	if (!e->nft_text && e->config->n_ifaces) {
+		if ((r = ruleset_render(e->config, &e->nft_text)) < 0)
+			return r;
+	}
+	r = ruleset_list(e->nft, &listing);
+	if (r < 0 && r != -ENOENT) {
+		log_error("nft: cannot list table inet %s: %s", RULESET_TABLE, ruleset_error(e->nft));
+		return r;
+	}
+	if (!e->nft_text) {
+		free(listing);
+		if (r == -ENOENT)
+			return 0;
+		if ((r = ruleset_replace(e->nft, NULL)) < 0) {
+			log_error("nft: cannot delete table inet %s: %s", RULESET_TABLE,
+				  ruleset_error(e->nft));
+			return r;
+		}
+		nft_state_remove(e);
+		log_info("nft: deleted table inet %s", RULESET_TABLE);
+		return 1;
+	}
+	if (r == 0 && nft_state_read(e, &saved_text, &saved_listing) == 0 &&
+	    saved_text == fnv1a(e->nft_text) && saved_listing == fnv1a(listing)) {
+		free(listing);
+		return 0;
+	}
+	free(listing);
+	listing = NULL;
+	if ((r = ruleset_replace(e->nft, e->nft_text)) < 0) {
+		log_error("nft: cannot install table inet %s: %s", RULESET_TABLE, ruleset_error(e->nft));
+		return r;
+	}
+	if (ruleset_list(e->nft, &listing) == 0)
+		nft_state_write(e, fnv1a(e->nft_text), fnv1a(listing));
+	free(listing);
+	log_info("nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
+		 e->config->n_ifaces, e->config->n_ifaces == 1 ? "" : "s");
+	return 1;
+}
+
+static int engine_sysctls(struct rr_engine *e, const struct rr_desired *d)
+{
+	int changes = 0, err = 0;
+
+	for (size_t i = 0; i < d->n_sysctls; i++) {
+		int r = sysctl_enable(e->statedir, d->sysctls[i]);
+
+		if (r < 0) {
+			/* The interface may vanish between dump and write. */
+			if (r != -ENOENT)
+				log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", d->sysctls[i],
+					  strerror(-r));
+			err = err ?: r;
+		} else if (r > 0) {
+			log_info("sysctl net.ipv4.conf.%s.src_valid_mark=1", d->sysctls[i]);
+			changes++;
+		}
+	}
+	return err < 0 && err != -ENOENT ? err : changes;
+}
+
+/* Apply a plan: deletions of rules first, then routes, then new rules last. */
+static int engine_apply(struct rr_engine *e, const struct rr_plan *p)
+{
+	char buf[256];
+	int changes = 0, err = 0, r;
+
+#define STEP(call, what, obj, fmt)                                                   \
+	do {                                                                       \
+		r = (call);                                                        \
+		fmt;                                                               \
+		if (r == -EEXIST) {                                                \
+			log_debug("%s: %s exists, not ours, ignoring", what, buf);  \
+		} else if (r < 0) {                                                \
+			log_error("%s %s: %s", what, buf, strerror(-r));           \
+			err = err ?: r;                                            \
+		} else {                                                           \
+			log_info("%s: %s", what, buf);                            \
+			changes++;                                                 \
+		}                                                                  \
+	} while (0)
+
+	for (size_t i = 0; i < p->n_rules_del; i++)
+		STEP(kr_rule_del(e->nl, &p->rules_del[i]), "rule deleted", &p->rules_del[i],
+		     rule_format(&p->rules_del[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < p->n_routes_del; i++)
+		STEP(kr_route_del(e->nl, &p->routes_del[i]), "route deleted", &p->routes_del[i],
+		     route_format(&p->routes_del[i], &e->view, buf, sizeof(buf)));
+	for (size_t i = 0; i < p->n_routes_add; i++)
+		STEP(kr_route_add(e->nl, &p->routes_add[i], p->routes_replace[i]),
+		     p->routes_replace[i] ? "route replaced" : "route added", &p->routes_add[i],
+		     route_format(&p->routes_add[i], &e->view, buf, sizeof(buf)));
+	for (size_t i = 0; i < p->n_rules_add; i++)
+		STEP(kr_rule_add(e->nl, &p->rules_add[i]), "rule added", &p->rules_add[i],
+		     rule_format(&p->rules_add[i], buf, sizeof(buf)));
+#undef STEP
+	return err < 0 ? err : changes;
+}
+
+static int engine_observe(struct rr_engine *e, unsigned dirty)
+{
+	unsigned parts = 0;
+	int r;
+
+	if (!e->view_valid)
+		dirty |= RR_DIRTY_ALL;
+	/* The kernel drops IPv4 routes silently with their address or link. */
+	if (dirty & (RR_DIRTY_LINKS | RR_DIRTY_ADDRS))
+		dirty |= RR_DIRTY_ROUTES;
+	if (dirty & RR_DIRTY_LINKS)
+		parts |= KR_DUMP_LINKS;
+	if (dirty & RR_DIRTY_ADDRS)
+		parts |= KR_DUMP_ADDRS;
+	if (dirty & RR_DIRTY_ROUTES)
+		parts |= KR_DUMP_ROUTES;
+	if (dirty & RR_DIRTY_RULES)
+		parts |= KR_DUMP_RULES;
+	if (!parts)
+		return 0;
+	r = kr_dump(e->nl, &e->view, parts);
+	e->view_valid = r == 0;
+	if (r < 0)
+		log_error("netlink dump: %s", strerror(-r));
+	return r;
+}
+
+static int engine_routes_rules(struct rr_engine *e, const struct rr_desired *d)
+{
+	struct rr_plan p = {0};
+	uint32_t *tables = NULL;
+	size_t n_tables = 0;
+	int r;
+
+	if ((r = plan_tables(e->config, &e->view, RR_PROTO, &tables, &n_tables)) < 0)
+		return r;
+	r = plan_compute(d, &e->view, RR_PROTO, tables, n_tables, &p);
+	free(tables);
+	if (r < 0)
+		return r;
+	r = plan_size(&p) ? engine_apply(e, &p) : 0;
+	plan_clear(&p);
+	return r;
+}
+
+int engine_reconcile(struct rr_engine *e, unsigned dirty)
+{
+	struct rr_desired d = {0};
+	int r, changes = 0, err = 0;
+
+	if (e->config_changed)
+		dirty |= RR_DIRTY_LINKS | RR_DIRTY_NFT;
+	if ((r = engine_observe(e, dirty)) < 0)
+		return r;
+	if ((r = desired_compute(e->config, &e->view, RR_PROTO, &d)) < 0) {
+		log_error("computing desired state: %s", strerror(-r));
+		return r;
+	}
+	desired_status(&d, e->status, sizeof(e->status));
+
+	if (dirty & RR_DIRTY_NFT) {
+		r = engine_nft(e);
+		if (r < 0)
+			err = err ?: r;
+		else
+			changes += r;
+	}
+	if (dirty & RR_DIRTY_LINKS) {
+		r = engine_sysctls(e, &d);
+		if (r < 0)
+			err = err ?: r;
+		else
+			changes += r;
+	}
+	r = engine_routes_rules(e, &d);
+	if (r < 0)
+		err = err ?: r;
+	else
+		changes += r;
+	desired_clear(&d);
+	if (err == 0)
+		e->config_changed = false;
+	/* What we changed is not in the view: read it again next time. */
+	if (changes)
+		e->view_valid = false;
+	return err < 0 ? err : changes;
+}
+
+static void restored(const char *ifname, int value, int err)
+{
+	if (err < 0)
+		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: cannot restore %d: %s", ifname,
+			  value, strerror(-err));
+	else
+		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored", ifname, value);
+}
+
+int engine_cleanup(struct rr_engine *e)
+{
+	struct rr_desired none = {0};
+	int r, changes = 0, err = 0;
+
+	if ((r = engine_observe(e, RR_DIRTY_ALL)) < 0)
+		return r;
+	r = engine_routes_rules(e, &none);
+	if (r < 0)
+		err = r;
+	else
+		changes += r;
+	free(e->nft_text);
+	e->nft_text = NULL;
+	{
+		/* engine_nft with no text deletes the table if it is there. */
+		struct rr_config *keep = e->config;
+
+		e->config = &empty_config;
+		r = engine_nft(e);
+		e->config = keep;
+	}
+	if (r < 0)
+		err = err ?: r;
+	else
+		changes += r;
+	nft_state_remove(e);
+	r = sysctl_restore_all(e->statedir, restored);
+	if (r < 0)
+		err = err ?: r;
+	else
+		changes += r;
+	e->view_valid = false;
+	return err < 0 ? err : changes;
+}
+
+int engine_dry_run(struct rr_engine *e, FILE *out)
+{
+	struct rr_desired d = {0};
+	struct rr_plan p = {0};
+	uint32_t *tables = NULL;
+	size_t n_tables = 0;
+	char buf[256];
+	char *text = NULL;
+	int r;
+
+	if ((r = engine_observe(e, RR_DIRTY_ALL)) < 0)
+		return r;
+	if ((r = desired_compute(e->config, &e->view, RR_PROTO, &d)) < 0)
+		return r;
+	desired_status(&d, e->status, sizeof(e->status));
+	if ((r = ruleset_render(e->config, &text)) < 0)
+		goto out;
+	fprintf(out, "# nftables\n%s", text ? text : "# (no table: nothing configured)\n");
+	fprintf(out, "\n# rules\n");
+	for (size_t i = 0; i < d.n_rules; i++) {
+		rule_format(&d.rules[i], buf, sizeof(buf));
+		fprintf(out, "%s\n", buf);
+	}
+	fprintf(out, "\n# routes\n");
+	for (size_t i = 0; i < d.n_routes; i++) {
+		route_format(&d.routes[i], &e->view, buf, sizeof(buf));
+		fprintf(out, "%s\n", buf);
+	}
+	fprintf(out, "\n# sysctls\n");
+	for (size_t i = 0; i < d.n_sysctls; i++)
+		fprintf(out, "net.ipv4.conf.%s.src_valid_mark = 1\n", d.sysctls[i]);
+	fprintf(out, "\n# status\n%s\n", e->status);
+
+	if ((r = plan_tables(e->config, &e->view, RR_PROTO, &tables, &n_tables)) < 0)
+		goto out;
+	if ((r = plan_compute(&d, &e->view, RR_PROTO, tables, n_tables, &p)) < 0)
+		goto out;
+	fprintf(out, "\n# changes to rules and routes\n");
+	for (size_t i = 0; i < p.n_rules_del; i++) {
+		rule_format(&p.rules_del[i], buf, sizeof(buf));
+		fprintf(out, "delete rule %s\n", buf);
+	}
+	for (size_t i = 0; i < p.n_routes_del; i++) {
+		route_format(&p.routes_del[i], &e->view, buf, sizeof(buf));
+		fprintf(out, "delete route %s\n", buf);
+	}
+	for (size_t i = 0; i < p.n_routes_add; i++) {
+		route_format(&p.routes_add[i], &e->view, buf, sizeof(buf));
+		fprintf(out, "%s route %s\n", p.routes_replace[i] ? "replace" : "add", buf);
+	}
+	for (size_t i = 0; i < p.n_rules_add; i++) {
+		rule_format(&p.rules_add[i], buf, sizeof(buf));
+		fprintf(out, "add rule %s\n", buf);
+	}
+	if (!plan_size(&p))
+		fprintf(out, "(none)\n");
+out:
+	free(text);
+	free(tables);
+	plan_clear(&p);
+	desired_clear(&d);
+	return r;
+}

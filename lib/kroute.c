@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+#include "kroute.h"
+
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rr_kroute {
+	struct nl_sock *sk;
+};
+
+int kr_errno(int nlerr)
+{
+	switch (abs(nlerr)) {
+	case 0: return 0;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_NOACCESS: return -EACCES;
+	case NLE_PERM: return -EPERM;
+	case NLE_NODEV: return -ENODEV;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_AGAIN: return -EAGAIN;
+	case NLE_DUMP_INTR: return -EINTR;
+	case NLE_NOADDR: return -EADDRNOTAVAIL;
+	default: return -EIO;
+	}
+}
+
+int kr_open(struct rr_kroute **ret)
+{
+	struct rr_kroute *n = calloc(1, sizeof(*n));
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	n->sk = nl_socket_alloc();
+	if (!n->sk) {
+		free(n);
+		return -ENOMEM;
+	}
+	r = nl_connect(n->sk, NETLINK_ROUTE);
+	if (r < 0) {
+		kr_close(n);
+		return kr_errno(r);
+	}
+	*ret = n;
+	return 0;
+}
+
+void kr_close(struct rr_kroute *n)
+{
+	if (!n)
+		return;
+	nl_socket_free(n->sk);
+	free(n);
+}
+
+uint32_t kr_port(struct rr_kroute *n)
+{
+	return nl_socket_get_local_port(n->sk);
+}
+
+static void addr_from_nl(struct nl_addr *a, struct rr_addr *out)
+{
+	*out = (struct rr_addr){0};
+	if (!a)
+		return;
+	switch (nl_addr_get_family(a)) {
+	case AF_INET:
+		if (nl_addr_get_len(a) != 4)
+			return;
+		break;
+	case AF_INET6:
+		if (nl_addr_get_len(a) != 16)
+			return;
+		break;
+	default:
+		return;
+	}
+	out->family = nl_addr_get_family(a);
+	memcpy(out->bytes, nl_addr_get_binary_addr(a), nl_addr_get_len(a));
+}
+
+static struct nl_addr *addr_to_nl(const struct rr_addr *a, unsigned prefixlen)
+{
+	struct nl_addr *n = nl_addr_build(a->family, a->bytes, a->family == AF_INET ? 4 : 16);
+
+	if (n)
+		nl_addr_set_prefixlen(n, (int)prefixlen);
+	return n;
+}
+
+struct dump_ctx {
+	struct rr_view *v;
+	int err;
+};
+
+static void dump_link(struct nl_object *o, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct rtnl_link *l = (struct rtnl_link *)o;
+	struct rr_link *out = view_add_link(d->v);
+
+	if (!out) {
+		d->err = -ENOMEM;
+		return;
+	}
+	out->ifindex = rtnl_link_get_ifindex(l);
+	snprintf(out->name, sizeof(out->name), "%s", rtnl_link_get_name(l) ?: "");
+	out->flags = rtnl_link_get_flags(l);
+}
+
+static void dump_addr(struct nl_object *o, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct rtnl_addr *a = (struct rtnl_addr *)o;
+	struct rr_ifaddr *out;
+	struct rr_addr local, peer;
+
+	addr_from_nl(rtnl_addr_get_local(a), &local);
+	addr_from_nl(rtnl_addr_get_peer(a), &peer);
+	if (!local.family)
+		return;
+	out = view_add_addr(d->v);
+	if (!out) {
+		d->err = -ENOMEM;
+		return;
+	}
+	out->ifindex = rtnl_addr_get_ifindex(a);
+	out->local = local;
+	if (peer.family && !rr_addr_eq(&peer, &local))
+		out->peer = peer;
+	out->prefixlen = (uint8_t)rtnl_addr_get_prefixlen(a);
+	out->scope = (uint8_t)rtnl_addr_get_scope(a);
+	out->flags = rtnl_addr_get_flags(a);
+}
+
+static void dump_route(struct nl_object *o, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct rtnl_route *r = (struct rtnl_route *)o;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct rr_route base = {0};
+	int nnh = rtnl_route_get_nnexthops(r);
+
+	base.family = rtnl_route_get_family(r);
+	if (base.family != AF_INET && base.family != AF_INET6)
+		return;
+	base.table = rtnl_route_get_table(r);
+	addr_from_nl(dst, &base.dst);
+	base.dst.family = base.family;
+	base.dst_len = dst ? (uint8_t)nl_addr_get_prefixlen(dst) : 0;
+	base.metric = rtnl_route_get_priority(r);
+	base.protocol = rtnl_route_get_protocol(r);
+	base.scope = rtnl_route_get_scope(r);
+	base.type = rtnl_route_get_type(r);
+	addr_from_nl(rtnl_route_get_pref_src(r), &base.src);
+
+	/* One entry per nexthop: only ever compared as single-path routes. */
+	for (int i = 0; i < (nnh > 0 ? nnh : 1); i++) {
+		struct rtnl_nexthop *nh = nnh > 0 ? rtnl_route_nexthop_n(r, i) : NULL;
+		struct rr_route *out = view_add_route(d->v);
+
+		if (!out) {
+			d->err = -ENOMEM;
+			return;
+		}
+		*out = base;
+		if (nh) {
+			out->oif = rtnl_route_nh_get_ifindex(nh);
+			addr_from_nl(rtnl_route_nh_get_gateway(nh), &out->gw);
+			out->onlink = rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK;
+		}
+	}
+}
+
+static void dump_rule(struct nl_object *o, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct rtnl_rule *r = (struct rtnl_rule *)o;
+	struct rr_rule *out = view_add_rule(d->v);
+	struct nl_addr *src = rtnl_rule_get_src(r);
+	uint8_t proto = 0;
+
+	if (!out) {
+		d->err = -ENOMEM;
+		return;
+	}
+	out->family = rtnl_rule_get_family(r);
+	out->priority = rtnl_rule_get_prio(r);
+	out->table = rtnl_rule_get_table(r);
+	out->fwmark = rtnl_rule_get_mark(r);
+	out->fwmask = rtnl_rule_get_mask(r);
+	/* libnl reports an absent mark as all ones. */
+	if (out->fwmark == UINT32_MAX && out->fwmask == UINT32_MAX)
+		out->fwmark = out->fwmask = 0;
+	if (src && nl_addr_get_prefixlen(src) > 0) {
+		addr_from_nl(src, &out->src);
+		out->src_len = (uint8_t)nl_addr_get_prefixlen(src);
+	}
+	if (rtnl_rule_get_protocol(r, &proto) == 0)
+		out->protocol = proto;
+	out->action = rtnl_rule_get_action(r);
+	out->other = rtnl_rule_get_iif(r) || rtnl_rule_get_oif(r) || rtnl_rule_get_dst(r) ||
+		     rtnl_rule_get_dsfield(r) || rtnl_rule_get_goto(r) || rtnl_rule_get_l3mdev(r) > 0;
+}
+
+static void view_clear_parts(struct rr_view *v, unsigned parts)
+{
+	if (parts & KR_DUMP_LINKS) {
+		free(v->links);
+		v->links = NULL;
+		v->n_links = 0;
+	}
+	if (parts & KR_DUMP_ADDRS) {
+		free(v->addrs);
+		v->addrs = NULL;
+		v->n_addrs = 0;
+	}
+	if (parts & KR_DUMP_ROUTES) {
+		free(v->routes);
+		v->routes = NULL;
+		v->n_routes = 0;
+	}
+	if (parts & KR_DUMP_RULES) {
+		free(v->rules);
+		v->rules = NULL;
+		v->n_rules = 0;
+	}
+}
+
+int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts)
+{
+	struct dump_ctx d = {.v = v};
+	struct nl_cache *c = NULL;
+	int r = 0;
+
+	for (unsigned tries = 0; tries < 5; tries++) {
+		view_clear_parts(v, parts);
+		d.err = 0;
+		if ((parts & KR_DUMP_LINKS)) {
+			if ((r = rtnl_link_alloc_cache(n->sk, AF_UNSPEC, &c)) < 0)
+				goto retry;
+			nl_cache_foreach(c, dump_link, &d);
+			nl_cache_free(c);
+		}
+		if ((parts & KR_DUMP_ADDRS)) {
+			if ((r = rtnl_addr_alloc_cache(n->sk, &c)) < 0)
+				goto retry;
+			nl_cache_foreach(c, dump_addr, &d);
+			nl_cache_free(c);
+		}
+		if ((parts & KR_DUMP_ROUTES)) {
+			if ((r = rtnl_route_alloc_cache(n->sk, AF_UNSPEC, 0, &c)) < 0)
+				goto retry;
+			nl_cache_foreach(c, dump_route, &d);
+			nl_cache_free(c);
+		}
+		if ((parts & KR_DUMP_RULES)) {
+			if ((r = rtnl_rule_alloc_cache(n->sk, AF_UNSPEC, &c)) < 0)
+				goto retry;
+			nl_cache_foreach(c, dump_rule, &d);
+			nl_cache_free(c);
+		}
+		if (d.err < 0)
+			view_clear_parts(v, parts);
+		return d.err;
+	retry:
+		/* A dump interrupted by a concurrent change is simply taken again. */
+		if (abs(r) != NLE_DUMP_INTR)
+			break;
+	}
+	view_clear_parts(v, parts);
+	return kr_errno(r);
+}
+
+static struct rtnl_rule *rule_to_nl(const struct rr_rule *r)
+{
+	struct rtnl_rule *n = rtnl_rule_alloc();
+
+	if (!n)
+		return NULL;
+	rtnl_rule_set_family(n, r->family);
+	rtnl_rule_set_prio(n, r->priority);
+	rtnl_rule_set_table(n, r->table);
+	rtnl_rule_set_action(n, r->action);
+	rtnl_rule_set_protocol(n, r->protocol);
+	if (r->fwmask) {
+		rtnl_rule_set_mark(n, r->fwmark);
+		rtnl_rule_set_mask(n, r->fwmask);
+	}
+	if (r->src.family) {
+		struct nl_addr *a = addr_to_nl(&r->src, r->src_len);
+
+		if (!a || rtnl_rule_set_src(n, a) < 0) {
+			nl_addr_put(a);
+			rtnl_rule_put(n);
+			return NULL;
+		}
+		nl_addr_put(a);
+	}
+	return n;
+}
+
+int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r)
+{
+	struct rtnl_rule *nr = rule_to_nl(r);
+	int ret;
+
+	if (!nr)
+		return -ENOMEM;
+	/* NLM_F_EXCL: the kernel refuses a second identical rule. */
+	ret = kr_errno(rtnl_rule_add(n->sk, nr, NLM_F_EXCL));
+	rtnl_rule_put(nr);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r)
+{
+	struct rtnl_rule *nr = rule_to_nl(r);
+	int ret;
+
+	if (!nr)
+		return -ENOMEM;
+	ret = kr_errno(rtnl_rule_delete(n->sk, nr, 0));
+	rtnl_rule_put(nr);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static struct rtnl_route *route_to_nl(const struct rr_route *r)
+{
+	struct rtnl_route *n = rtnl_route_alloc();
+	struct rtnl_nexthop *nh;
+	struct nl_addr *a;
+
+	if (!n)
+		return NULL;
+	rtnl_route_set_family(n, r->family);
+	rtnl_route_set_table(n, r->table);
+	rtnl_route_set_protocol(n, r->protocol);
+	rtnl_route_set_scope(n, r->scope);
+	rtnl_route_set_type(n, r->type);
+	rtnl_route_set_priority(n, r->metric);
+	if (!(a = addr_to_nl(&r->dst, r->dst_len)))
+		goto fail;
+	rtnl_route_set_dst(n, a);
+	nl_addr_put(a);
+	if (r->src.family) {
+		if (!(a = addr_to_nl(&r->src, r->family == AF_INET ? 32 : 128)))
+			goto fail;
+		rtnl_route_set_pref_src(n, a);
+		nl_addr_put(a);
+	}
+	if (r->oif || r->gw.family) {
+		if (!(nh = rtnl_route_nh_alloc()))
+			goto fail;
+		if (r->oif)
+			rtnl_route_nh_set_ifindex(nh, r->oif);
+		if (r->gw.family) {
+			if (!(a = addr_to_nl(&r->gw, r->family == AF_INET ? 32 : 128))) {
+				rtnl_route_nh_free(nh);
+				goto fail;
+			}
+			rtnl_route_nh_set_gateway(nh, a);
+			nl_addr_put(a);
+		}
+		if (r->onlink)
+			rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+		rtnl_route_add_nexthop(n, nh);
+	}
+	return n;
+fail:
+	rtnl_route_put(n);
+	return NULL;
+}
+
+int kr_route_add(struct rr_kroute *n, const struct rr_route *r, bool replace)
+{
+	struct rtnl_route *nr = route_to_nl(r);
+	int ret;
+
+	if (!nr)
+		return -ENOMEM;
+	ret = kr_errno(rtnl_route_add(n->sk, nr, replace ? NLM_F_REPLACE : NLM_F_EXCL));
+	rtnl_route_put(nr);
+	return ret;
+}
+
+int kr_route_del(struct rr_kroute *n, const struct rr_route *r)
+{
+	struct rtnl_route *nr = route_to_nl(r);
+	int ret;
+
+	if (!nr)
+		return -ENOMEM;
+	ret = kr_errno(rtnl_route_delete(n->sk, nr, 0));
+	rtnl_route_put(nr);
+	return ret == -ENOENT ? 0 : ret;
+}

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-config-api RT_TABLES_DIR: the config module's C API, for what the
+ * golden files cannot show (struct contents, errno values, odd bytes,
+ * line length limits, unreadable files).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                   \
+	do {                                                                          \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+				#cond);                                               \
+			failures++;                                                   \
+		}                                                                     \
+	} while (0)
+
+static const char *rt_dir;
+static char tmpdir[] = "/tmp/test-config-api.XXXXXX";
+
+/* Writes len bytes of s to a file in tmpdir; returns its path (static buffer). */
+static const char *write_conf(const char *s, size_t len)
+{
+	static char path[sizeof(tmpdir) + 32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/test.conf", tmpdir);
+	f = fopen(path, "we");
+	if (!f || fwrite(s, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+	return path;
+}
+
+/*
+ * Loads the config text s (len bytes); returns config_load()'s result, the
+ * config in *ret (NULL allowed: freed) and what it wrote to err in *errors.
+ */
+static int load(const char *s, size_t len, struct rr_config **ret, char **errors)
+{
+	struct rr_config_env env = { .rt_tables_dir = rt_dir };
+	struct rr_config *c = (struct rr_config *) 1; /* config_load must reset it */
+	const char *path = write_conf(s, len);
+	size_t size;
+	char *buf;
+	FILE *err;
+	int r;
+
+	err = open_memstream(&buf, &size);
+	if (!err)
+		exit(1);
+	r = config_load(path, &env, err, &c);
+	fclose(err);
+	if (r < 0)
+		CHECK(c == NULL);
+	else
+		CHECK(c != NULL);
+	if (ret)
+		*ret = c;
+	else
+		config_free(c);
+	if (errors)
+		*errors = buf;
+	else
+		free(buf);
+	return r;
+}
+
+static int load_str(const char *s, struct rr_config **ret, char **errors)
+{
+	return load(s, strlen(s), ret, errors);
+}
+
+static bool contains(const char *haystack, const char *needle)
+{
+	return haystack && strstr(haystack, needle);
+}
+
+/* Each of the NULL-terminated needles is in haystack, after the one before. */
+static bool in_order(const char *haystack, const char *const *needles)
+{
+	for (; *needles; needles++) {
+		haystack = strstr(haystack, *needles);
+		if (!haystack)
+			return false;
+		haystack += strlen(*needles);
+	}
+	return true;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void test_addr(void)
+{
+	struct rr_addr a, b, unset = { 0 };
+	char buf[INET6_ADDRSTRLEN];
+
+	CHECK(rr_addr_parse("203.0.113.1", &a) == 0);
+	CHECK(a.family == AF_INET);
+	CHECK(a.v4.s_addr == htonl(0xcb007101));
+	CHECK(rr_addr_str(&a, buf, sizeof(buf)) && strcmp(buf, "203.0.113.1") == 0);
+
+	CHECK(rr_addr_parse("2001:DB8:0:0::1", &b) == 0);
+	CHECK(b.family == AF_INET6);
+	CHECK(rr_addr_str(&b, buf, sizeof(buf)) && strcmp(buf, "2001:db8::1") == 0);
+	CHECK(!rr_addr_eq(&a, &b));
+
+	CHECK(rr_addr_parse("fe80::1", &b) == 0);
+	CHECK(b.family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&b.v6));
+	CHECK(rr_addr_parse("::ffff:192.0.2.1", &b) == 0 && b.family == AF_INET6);
+
+	static const char *const bad[] = {
+		"", "1.2.3", "1.2.3.4.5", "256.1.1.1", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4/24",
+		"fe80::1%eth0", "2001:db8::1/64", "::g", "eth0", "0x01020304",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b.family = 42;
+		CHECK(rr_addr_parse(bad[i], &b) == -EINVAL);
+		CHECK(b.family == 42); /* untouched on error */
+	}
+	CHECK(rr_addr_parse(NULL, &b) == -EINVAL);
+
+	CHECK(rr_addr_parse("192.0.2.1", &a) == 0);
+	CHECK(rr_addr_parse("192.0.2.1", &b) == 0);
+	CHECK(rr_addr_eq(&a, &b));
+	CHECK(rr_addr_parse("192.0.2.2", &b) == 0);
+	CHECK(!rr_addr_eq(&a, &b));
+	CHECK(rr_addr_parse("2001:db8::1", &a) == 0);
+	CHECK(rr_addr_parse("2001:db8:0::1", &b) == 0);
+	CHECK(rr_addr_eq(&a, &b));
+	CHECK(rr_addr_eq(&unset, &unset));
+	CHECK(!rr_addr_eq(&unset, &a));
+
+	errno = 0;
+	CHECK(rr_addr_str(&unset, buf, sizeof(buf)) == NULL && errno != 0);
+	CHECK(rr_addr_str(&a, buf, 4) == NULL); /* too small */
+}
+
+static void test_table_lookup(void)
+{
+	CHECK(config_table_lookup(rt_dir, "eth1_table") == 100);
+	CHECK(config_table_lookup(rt_dir, "eth2_table") == 101); /* hex in rt_tables */
+	CHECK(config_table_lookup(rt_dir, "wan3") == 102);
+	CHECK(config_table_lookup(rt_dir, "isp_a") == 200); /* rt_tables.d */
+	CHECK(config_table_lookup(rt_dir, "isp_b") == 0x1000);
+	CHECK(config_table_lookup(rt_dir, "main") == 254);
+	CHECK(config_table_lookup(rt_dir, "local") == 255);
+	CHECK(config_table_lookup(rt_dir, "default") == 253);
+	CHECK(config_table_lookup(rt_dir, "42") == 42);
+	CHECK(config_table_lookup(rt_dir, "0x10") == 16);
+	CHECK(config_table_lookup(rt_dir, "nope") == 0);
+	CHECK(config_table_lookup(rt_dir, "nonsense") == 0);   /* malformed line */
+	CHECK(config_table_lookup(rt_dir, "not_a_table") == 0); /* not a .conf */
+	CHECK(config_table_lookup(rt_dir, "Eth1_table") == 0); /* case-sensitive */
+	CHECK(config_table_lookup(rt_dir, NULL) == 0);
+	CHECK(config_table_lookup("/nonexistent", "main") == 254);
+	CHECK(config_table_lookup("/nonexistent", "eth1_table") == 0);
+}
+
+static void test_load_values(void)
+{
+	struct rr_config *c;
+	char *errors;
+
+	CHECK(load_str("[Global]\n"
+		       "MarkMask=0xff00\n"
+		       "Priority=500\n"
+		       "[Interface]\n"
+		       "Name=eth1\n"
+		       "Table=eth1_table\n"
+		       "Mark=0x100\n"
+		       "Gateway=2001:db8::1\n"
+		       "Gateway=203.0.113.1\n"
+		       "SourceRules=on\n"
+		       "\n"
+		       "[Interface]\n"
+		       "Name=wlan0\n"
+		       "Table=0xffffffff\n"
+		       "Mark=0xff00\n"
+		       "Priority=0\n",
+		       &c, &errors) == 0);
+	CHECK(strcmp(errors, "") == 0);
+	free(errors);
+	if (!c)
+		return;
+	CHECK(c->mask == 0xff00);
+	CHECK(c->priority == 500);
+	CHECK(c->n_ifaces == 2);
+	CHECK(contains(c->path, "/test.conf"));
+	CHECK(strcmp(c->ifaces[0].name, "eth1") == 0);
+	CHECK(c->ifaces[0].table == 100);
+	CHECK(c->ifaces[0].mark == 0x100);
+	CHECK(c->ifaces[0].priority == 500);
+	CHECK(c->ifaces[0].gateway4.family == AF_INET);
+	CHECK(c->ifaces[0].gateway6.family == AF_INET6);
+	CHECK(c->ifaces[0].source_rules);
+	CHECK(c->ifaces[0].line == 4);
+	CHECK(strcmp(c->ifaces[1].name, "wlan0") == 0);
+	CHECK(c->ifaces[1].table == 0xffffffffu);
+	CHECK(c->ifaces[1].mark == 0xff00);
+	CHECK(c->ifaces[1].priority == 0);
+	CHECK(c->ifaces[1].gateway4.family == 0);
+	CHECK(c->ifaces[1].gateway6.family == 0);
+	CHECK(!c->ifaces[1].source_rules);
+	CHECK(c->ifaces[1].line == 12);
+	config_free(c);
+
+	/* Empty file, only comments: defaults, no interface. */
+	CHECK(load_str("", &c, NULL) == 0);
+	CHECK(c && c->mask == RR_DEFAULT_MASK && c->priority == RR_DEFAULT_PRIORITY &&
+	      c->n_ifaces == 0 && c->ifaces == NULL);
+	config_free(c);
+	CHECK(load_str("# nothing\n; here\n\n   \n", NULL, NULL) == 0);
+	config_free(NULL);
+}
+
+static void test_load_bytes(void)
+{
+	struct rr_config *c;
+	char *errors, line[1024];
+	int n;
+
+	/* CRLF, a byte order mark, no newline at the end. */
+	CHECK(load_str("\xef\xbb\xbf[Interface]\r\nName=eth1\r\nTable=7\r\nMark=1", &c, &errors) == 0);
+	CHECK(c && c->n_ifaces == 1 && c->ifaces[0].mark == 1 && c->ifaces[0].table == 7);
+	config_free(c);
+	free(errors);
+
+	/* Indented lines are ordinary lines, not inih continuation lines. */
+	CHECK(load_str("[Interface]\n  Name=eth1\n\tTable=7 ; comment\n  Mark=1 # comment\n", &c,
+		       &errors) == 0);
+	CHECK(c && strcmp(c->ifaces[0].name, "eth1") == 0 && c->ifaces[0].table == 7);
+	config_free(c);
+	free(errors);
+
+	/* A '#' or ';' not after whitespace is part of the value. */
+	CHECK(load_str("[Interface]\nName=eth1#x\nTable=7\nMark=1\n", &c, &errors) == 0);
+	CHECK(c && strcmp(c->ifaces[0].name, "eth1#x") == 0);
+	config_free(c);
+	free(errors);
+
+	/* A NUL byte is an error, not the end of the line. */
+	static const char nul[] = "[Interface]\nName=eth1\0junk\nTable=7\nMark=1\n";
+	CHECK(load(nul, sizeof(nul) - 1, NULL, &errors) == -EINVAL);
+	CHECK(contains(errors, "test.conf:2: NUL character in line\n"));
+	CHECK(contains(errors, "test.conf:1: [Interface] without Name=\n"));
+	free(errors);
+
+	/* 199 characters fit inih's line buffer, 200 do not. */
+	n = snprintf(line, sizeof(line), "[Interface]\nName=%0194d\n", 0);
+	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
+	CHECK(contains(errors, "test.conf:2: Name=0000"));
+	CHECK(contains(errors, ": too long (at most 15 characters)\n"));
+	free(errors);
+	n = snprintf(line, sizeof(line), "[Interface]\nName=%0195d\n", 0);
+	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
+	CHECK(contains(errors, "test.conf:2: line too long (200 characters, at most 199)\n"));
+	free(errors);
+
+	/* A long value is not split into a second line that could parse. */
+	n = snprintf(line, sizeof(line), "[Interface]\nName=%0200dMark=5\nTable=7\nMark=1\n", 0);
+	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
+	CHECK(count_lines(errors) == 2);
+	CHECK(contains(errors, "test.conf:2: line too long (211 characters, at most 199)\n"));
+	free(errors);
+
+	/* Long comments and trailing whitespace do not count. */
+	n = snprintf(line, sizeof(line), "# %0300d\n[Interface]\nName=eth1 # %0300d\nTable=7\nMark=1\n",
+		     0, 0);
+	CHECK(load(line, (size_t) n, NULL, NULL) == 0);
+
+	/* A key longer than inih keeps whole is reported whole. */
+	n = snprintf(line, sizeof(line), "[Global]\n%060d=1\n", 0);
+	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
+	CHECK(contains(errors, "test.conf:2: unknown key 0000000000000000000000000000000000000000000"
+			       "00000000000000000= in [Global]\n"));
+	free(errors);
+}
+
+static void test_load_errors(void)
+{
+	struct rr_config_env env = { 0 };
+	struct rr_config *c = (struct rr_config *) 1;
+	const char *path;
+	char *buf;
+	size_t size;
+	FILE *err;
+	int r;
+
+	/* Unreadable: negative errno and "FILE: message". */
+	err = open_memstream(&buf, &size);
+	CHECK(config_load("/nonexistent/replyroute.conf", &env, err, &c) == -ENOENT);
+	fclose(err);
+	CHECK(c == NULL);
+	CHECK(strcmp(buf, "/nonexistent/replyroute.conf: No such file or directory\n") == 0);
+	free(buf);
+
+	c = (struct rr_config *) 1;
+	err = open_memstream(&buf, &size);
+	CHECK(config_load(tmpdir, &env, err, &c) == -EISDIR);
+	fclose(err);
+	CHECK(c == NULL);
+	CHECK(contains(buf, ": Is a directory\n"));
+	free(buf);
+
+	/* err may be NULL; env may be NULL (system rt_tables, where "main" is reserved). */
+	static const char text[] = "[Interface]\nName=eth1\nTable=main\nMark=1\n";
+	path = write_conf(text, sizeof(text) - 1);
+	c = (struct rr_config *) 1;
+	CHECK(config_load(path, NULL, NULL, &c) == -EINVAL);
+	CHECK(c == NULL);
+	err = open_memstream(&buf, &size);
+	r = config_load(path, NULL, err, &c);
+	fclose(err);
+	CHECK(r == -EINVAL);
+	CHECK(contains(buf, "test.conf:3: Table=main: table 254 is reserved\n"));
+	free(buf);
+
+	/* Every error of a file with many, one per line, in line order. */
+	CHECK(load_str("[Interface]\n"
+		       "Name=eth1\n"
+		       "Mark=0x300\n"
+		       "[Global]\n"
+		       "MarkMask=0x1ff\n"
+		       "[Interface]\n"
+		       "Name=eth1\n"
+		       "Table=5\n"
+		       "Mark=0x300\n",
+		       NULL, &buf) == -EINVAL);
+	CHECK(in_order(buf, (const char *const[]) {
+		"test.conf:1: [Interface] without Table=\n",
+		"test.conf:3: Mark=0x300 is outside MarkMask=0x1ff\n",
+		"test.conf:7: Name=eth1 already used at line 2\n",
+		"test.conf:9: Mark=0x300 is outside MarkMask=0x1ff\n",
+		"test.conf:9: Mark=0x300 already used at line 3\n",
+		NULL }));
+	CHECK(count_lines(buf) == 5);
+	free(buf);
+}
+
+static void test_load_many(void)
+{
+	struct rr_config *c;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	f = open_memstream(&text, &size);
+	if (!f)
+		exit(1);
+	fprintf(f, "[Global]\nMarkMask=0xffff\n");
+	for (unsigned i = 1; i <= 300; i++)
+		fprintf(f, "[Interface]\nName=veth%u\nTable=%u\nMark=%#x\n", i, 1000 + i, i);
+	fclose(f);
+	CHECK(load(text, size, &c, NULL) == 0);
+	CHECK(c && c->n_ifaces == 300);
+	if (c) {
+		CHECK(strcmp(c->ifaces[299].name, "veth300") == 0);
+		CHECK(c->ifaces[299].mark == 300 && c->ifaces[299].table == 1300);
+	}
+	config_free(c);
+	free(text);
+}
+
+int main(int argc, char **argv)
+{
+	char path[sizeof(tmpdir) + 32];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s RT_TABLES_DIR\n", argv[0]);
+		return 2;
+	}
+	rt_dir = argv[1];
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+
+	test_addr();
+	test_table_lookup();
+	test_load_values();
+	test_load_bytes();
+	test_load_errors();
+	test_load_many();
+
+	snprintf(path, sizeof(path), "%s/test.conf", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	if (failures) {
+		fprintf(stderr, "%d checks failed\n", failures);
+		return 1;
+	}
+	printf("all checks passed\n");
+	return 0;
+}

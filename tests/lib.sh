@@ -1,0 +1,544 @@
+# shellcheck shell=bash
+#
+# tests/lib.sh - shared helpers for replyroute's integration tests.
+#
+# Source it first:   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Every test runs in network namespaces of its own, named "rr<PID>-NAME", and
+# never touches the init namespace. Everything the test creates (namespaces,
+# background processes, the temp dir $T) is removed by an EXIT trap, also on
+# failure and on Ctrl-C. Nothing sleeps for a fixed time: wait with poll.
+#
+# Output is TAP: "ok N - DESC" / "not ok N - DESC", diagnostics as "# ...",
+# and finish prints the plan "1..N". Exit status: 0 all passed, 1 something
+# failed, 77 skipped (not root, missing tool).
+#
+# Namespace arguments (NS) are short names as given to ns_add ("host"); the
+# full names ("rr1234-host", also exported by topologies as $NS_HOST) work too.
+#
+# The lib does not set -e; it works with set -u. Helpers meant as checks
+# (ping_ok, tcp_ok, ...) are predicates: they return a status and print
+# diagnostics, and are meant to be wrapped: expect_ok "DESC" tcp_ok mon host ...
+
+RR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+[[ $BUILD_DIR == /* ]] || BUILD_DIR=$RR_ROOT/$BUILD_DIR
+REPLYROUTED=${REPLYROUTED:-$BUILD_DIR/daemon/replyrouted}
+RR_PREFIX="rr$$-"
+
+# Seconds a positive traffic check waits for an answer, and a negative one
+# waits before it concludes that nothing comes back.
+RR_OK_TIMEOUT=${RR_OK_TIMEOUT:-2}
+RR_FAIL_TIMEOUT=${RR_FAIL_TIMEOUT:-1}
+
+_rr_ns=()       # full names of the namespaces we created
+_rr_pids=()     # background processes we started
+_rr_defer=()    # extra cleanup commands, run last-in first-out
+_rr_logs=()     # logs of background processes, shown when the test fails
+_rr_ntests=0
+_rr_nfailed=0
+_rr_seq=0
+_rr_finished=0
+T=
+
+# ---------------------------------------------------------------------------
+# Results
+
+# fail MSG: abort the test (TAP "Bail out!"); cleanup runs from the EXIT trap.
+fail() {
+	printf 'Bail out! %s\n' "$*"
+	exit 1
+}
+
+# skip MSG: the test cannot run here (exit 77, meson's and automake's skip).
+skip() {
+	printf '1..0 # SKIP %s\n' "$*"
+	_rr_finished=1
+	exit 77
+}
+
+# pass DESC / flunk DESC: record one passed / failed check.
+pass() {
+	_rr_ntests=$((_rr_ntests + 1))
+	printf 'ok %d - %s\n' "$_rr_ntests" "$*"
+}
+
+flunk() {
+	_rr_ntests=$((_rr_ntests + 1))
+	_rr_nfailed=$((_rr_nfailed + 1))
+	printf 'not ok %d - %s\n' "$_rr_ntests" "$*"
+}
+
+# diag [TEXT]: print TEXT (or stdin) as TAP diagnostics.
+diag() {
+	if (($#)); then
+		printf '%s\n' "$*" | sed 's/^/#   /'
+	else
+		sed 's/^/#   /'
+	fi
+}
+
+# expect_ok DESC CMD...: check that CMD succeeds; its output is shown only if
+# it does not.
+expect_ok() {
+	local desc=$1 out=$T/expect.${#FUNCNAME[@]}.out
+	shift
+	if "$@" >"$out" 2>&1; then
+		pass "$desc"
+	else
+		flunk "$desc"
+		diag "command: $*"
+		diag <"$out"
+	fi
+}
+
+# expect_fail DESC CMD...: check that CMD fails.
+expect_fail() {
+	local desc=$1 out=$T/expect.${#FUNCNAME[@]}.out
+	shift
+	if "$@" >"$out" 2>&1; then
+		flunk "$desc"
+		diag "command succeeded, expected failure: $*"
+		diag <"$out"
+	else
+		pass "$desc"
+	fi
+}
+
+# expect_eq DESC EXPECTED ACTUAL: check two strings are equal, diff if not.
+expect_eq() {
+	if [[ $2 == "$3" ]]; then
+		pass "$1"
+	else
+		flunk "$1"
+		diff -u --label expected --label actual <(printf '%s\n' "$2") \
+			<(printf '%s\n' "$3") | diag
+	fi
+}
+
+# finish: print the plan and a summary; exit 1 if any check failed or none ran.
+finish() {
+	_rr_finished=1
+	printf '1..%d\n' "$_rr_ntests"
+	if ((_rr_ntests == 0)); then
+		printf '# no checks ran\n'
+		exit 1
+	fi
+	if ((_rr_nfailed)); then
+		printf '# %d of %d checks FAILED\n' "$_rr_nfailed" "$_rr_ntests"
+		exit 1
+	fi
+	printf '# all %d checks passed\n' "$_rr_ntests"
+	exit 0
+}
+
+# ---------------------------------------------------------------------------
+# Requirements
+
+# need_cmd CMD...: skip the test unless every CMD is installed.
+need_cmd() {
+	local c
+	for c; do
+		command -v "$c" >/dev/null || skip "$c not installed"
+	done
+}
+
+# need_daemon: bail out unless $REPLYROUTED is an executable.
+need_daemon() {
+	[[ -x $REPLYROUTED ]] ||
+		fail "replyrouted not found at $REPLYROUTED (set REPLYROUTED or BUILD_DIR)"
+}
+
+# ---------------------------------------------------------------------------
+# Waiting
+
+# _rr_usec SECONDS: convert "1", "0.5", "2.25" to microseconds in _rr_us.
+_rr_usec() {
+	local i=${1%%.*} f
+	f=${1#"$i"}
+	f=${f#.}000000
+	_rr_us=$((10#${i:-0} * 1000000 + 10#${f:0:6}))
+}
+
+# _rr_now: microseconds since the epoch in _rr_us_now.
+_rr_now() {
+	_rr_us_now=${EPOCHREALTIME/./}
+}
+
+# poll TIMEOUT CMD...: run CMD every 20ms until it succeeds (return 0) or
+# TIMEOUT seconds (decimals allowed) have passed (print CMD and its last
+# output as diagnostics, return 1). Use "poll ... || fail MSG" to abort.
+poll() {
+	local out=$T/poll.${#FUNCNAME[@]}.out deadline
+	_rr_usec "$1"
+	shift
+	_rr_now
+	deadline=$((_rr_us_now + _rr_us))
+	while :; do
+		"$@" >"$out" 2>&1 && return 0
+		_rr_now
+		((_rr_us_now < deadline)) || break
+		sleep 0.02
+	done
+	printf '# timed out waiting for: %s\n' "$*"
+	diag <"$out"
+	return 1
+}
+
+# ---------------------------------------------------------------------------
+# Namespaces
+
+# _rr_nsname NS: the full name of NS in _rr_n.
+_rr_nsname() {
+	if [[ $1 == "$RR_PREFIX"* ]]; then
+		_rr_n=$1
+	else
+		_rr_n=$RR_PREFIX$1
+	fi
+}
+
+# ns_name NS: print the full name of NS (for "ip -n", "ip netns pids" ...).
+ns_name() {
+	_rr_nsname "$1"
+	printf '%s\n' "$_rr_n"
+}
+
+# ns_add NAME: create namespace "rr<PID>-NAME", bring lo up, disable IPv6 DAD
+# for interfaces created later; it is deleted on exit.
+ns_add() {
+	_rr_nsname "$1"
+	ip netns add "$_rr_n" || fail "cannot create namespace $_rr_n"
+	_rr_ns+=("$_rr_n")
+	ip -n "$_rr_n" link set lo up || fail "cannot bring up lo in $_rr_n"
+	sysctl_set "$_rr_n" net.ipv6.conf.all.accept_dad 0
+	sysctl_set "$_rr_n" net.ipv6.conf.default.accept_dad 0
+}
+
+# in_ns NS CMD...: run CMD inside NS (ip netns exec; it execs CMD, no fork).
+# ("in" itself cannot be a bash function name: it is a reserved word.)
+in_ns() {
+	_rr_nsname "$1"
+	shift
+	ip netns exec "$_rr_n" "$@"
+}
+
+# link_up NS IF: true if IF in NS is up with carrier and operstate UP (IPv6
+# addresses on a link stay tentative until then).
+link_up() {
+	_rr_nsname "$1"
+	ip -n "$_rr_n" -o link show dev "$2" 2>/dev/null | grep -q 'LOWER_UP.* state UP '
+}
+
+# veth NS1 IF1 NS2 IF2: create a veth pair IF1 (in NS1) -- IF2 (in NS2), both
+# created inside the namespaces, bring both ends up and wait for them.
+veth() {
+	local ns1 ns2
+	_rr_nsname "$1"
+	ns1=$_rr_n
+	_rr_nsname "$3"
+	ns2=$_rr_n
+	ip -n "$ns1" link add name "$2" type veth peer name "$4" netns "$ns2" ||
+		fail "cannot create veth $1/$2 -- $3/$4"
+	ip -n "$ns1" link set "$2" up || fail "cannot bring up $1/$2"
+	ip -n "$ns2" link set "$4" up || fail "cannot bring up $3/$4"
+	poll 5 link_up "$ns1" "$2" || fail "$1/$2 did not come up"
+	poll 5 link_up "$ns2" "$4" || fail "$3/$4 did not come up"
+}
+
+# addr_ready NS ADDR: true if ADDR is configured in NS and usable (not
+# tentative, not dadfailed).
+addr_ready() {
+	_rr_nsname "$1"
+	ip -n "$_rr_n" -o addr show to "$2" 2>/dev/null | grep -q . &&
+		! ip -n "$_rr_n" -o addr show to "$2" | grep -Eq 'tentative|dadfailed'
+}
+
+# ---------------------------------------------------------------------------
+# Kernel state, for exact assertions
+
+# _rr_sysctl_path KEY: /proc/sys path of KEY in _rr_p. KEY is dotted
+# (net.ipv4.ip_forward) or, for interface names with dots, slashed
+# (net/ipv4/conf/eth0.100/rp_filter).
+_rr_sysctl_path() {
+	if [[ $1 == */* ]]; then
+		_rr_p=/proc/sys/$1
+	else
+		_rr_p=/proc/sys/${1//.//}
+	fi
+}
+
+# sysctl_get NS KEY: print the value of KEY inside NS.
+sysctl_get() {
+	_rr_sysctl_path "$2"
+	in_ns "$1" cat "$_rr_p"
+}
+
+# sysctl_set NS KEY VALUE: set KEY inside NS; bail out if that fails.
+sysctl_set() {
+	_rr_sysctl_path "$2"
+	printf '%s\n' "$3" | in_ns "$1" tee "$_rr_p" >/dev/null ||
+		fail "cannot set $2=$3 in $1"
+}
+
+# rules NS: "ip -4 rule show" then "ip -6 rule show" inside NS.
+rules() {
+	in_ns "$1" ip -4 rule show && in_ns "$1" ip -6 rule show
+}
+
+# routes NS TABLE [-4|-6]: the routes of TABLE inside NS, IPv4 then IPv6
+# unless a family is given. A table that does not exist prints nothing (the
+# kernel answers "FIB table does not exist" to a dump of an absent table).
+routes() {
+	local fam err=$T/routes.err
+	local fams=(-4 -6)
+	(($# > 2)) && fams=("$3")
+	for fam in "${fams[@]}"; do
+		if ! in_ns "$1" ip "$fam" route show table "$2" 2>"$err"; then
+			grep -q 'FIB table does not exist' "$err" || { cat "$err" >&2; return 1; }
+		fi
+	done
+}
+
+# nft_ruleset NS [NFT-OPTS...]: "nft list ruleset" inside NS (e.g. -j, -a).
+nft_ruleset() {
+	local ns=$1
+	shift
+	in_ns "$ns" nft "$@" list ruleset
+}
+
+# ---------------------------------------------------------------------------
+# Background processes
+
+# _rr_alive PID: true while PID exists and is not a zombie.
+_rr_alive() {
+	local s
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
+	s=${s##*) }
+	[[ ${s:0:1} != Z ]]
+}
+
+# start_bg NS CMD...: start CMD in NS in the background; its stdout and stderr
+# go to $BG_LOG, its PID is in $BG_PID. It is killed on exit.
+start_bg() {
+	local ns=$1
+	shift
+	_rr_seq=$((_rr_seq + 1))
+	BG_LOG=$T/bg.$_rr_seq.log
+	in_ns "$ns" "$@" >"$BG_LOG" 2>&1 &
+	BG_PID=$!
+	_rr_pids+=("$BG_PID")
+	_rr_logs+=("$BG_LOG")
+}
+
+# _rr_gone PID: true once PID has exited (zombie or reaped).
+_rr_gone() {
+	! _rr_alive "$1"
+}
+
+# wait_bg PID [TIMEOUT]: wait up to TIMEOUT seconds (default 5) for PID to
+# exit; return its exit status (128+N if killed by signal N), 124 if it is
+# still running.
+wait_bg() {
+	poll "${2:-5}" _rr_gone "$1" >/dev/null || return 124
+	wait "$1"
+}
+
+# stop_bg PID [SIGNAL] [TIMEOUT]: send SIGNAL (default TERM), wait up to
+# TIMEOUT seconds (default 5), return the exit status; if PID is still
+# running then, kill it with SIGKILL and return 124.
+stop_bg() {
+	local rc
+	kill -"${2:-TERM}" "$1" 2>/dev/null
+	wait_bg "$1" "${3:-5}"
+	rc=$?
+	if ((rc == 124)); then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+	fi
+	return "$rc"
+}
+
+# at_cleanup CMD...: run CMD at exit, before processes and namespaces go.
+at_cleanup() {
+	_rr_defer+=("$(printf '%q ' "$@")")
+}
+
+# ---------------------------------------------------------------------------
+# Traffic. These really send packets, IPv4 or IPv6 by the address given.
+
+# ping_ok NS DST [PING-OPTS...]: at least one echo reply from DST to two pings
+# (-I IFACE or -I SRC among PING-OPTS picks the source).
+ping_ok() {
+	local ns=$1 dst=$2
+	shift 2
+	in_ns "$ns" ping -n -q -c 2 -i 0.2 -W "$RR_OK_TIMEOUT" "$@" "$dst"
+}
+
+# ping_fails NS DST [PING-OPTS...]: no reply to two pings within ~1s.
+ping_fails() {
+	local ns=$1 dst=$2
+	shift 2
+	! in_ns "$ns" ping -n -q -c 2 -i 0.2 -W "$RR_FAIL_TIMEOUT" "$@" "$dst"
+}
+
+# _rr_listening NS PROTO PORT: something in NS listens on PROTO (tcp/udp) PORT.
+_rr_listening() {
+	local flag=-t
+	[[ $2 == udp ]] && flag=-u
+	in_ns "$1" ss -H -n -l "$flag" "sport = :$3" | grep -q .
+}
+
+# _rr_xfer PROTO TIMEOUT CLIENT_NS SERVER_NS ADDR PORT [BIND]: start a one-shot
+# echo server for PROTO on PORT in SERVER_NS, bound to BIND (default ADDR,
+# '*' for the wildcard: e.g. behind a DNAT), send a fresh token from
+# CLIENT_NS to ADDR:PORT and succeed if the same token comes back within
+# TIMEOUT seconds. Returns 1 if it did not, 2 if the server did not start.
+# The server is bound to ADDR by default because a wildcard UDP server
+# answers from the source address of the route back, not from ADDR.
+_rr_xfer() {
+	local proto=$1 to=$2 cns=$3 sns=$4 addr=$5 port=$6 bind=${7:-$5}
+	local fam=4 peer=$5 listen server_pid rc=0 got srv cli res
+	local P=${proto^^}
+
+	if [[ $addr == *:* ]]; then
+		fam=6
+		peer="[$addr]"
+	fi
+	_rr_seq=$((_rr_seq + 1))
+	local tok="rr$$-$_rr_seq-$RANDOM"
+	srv=$T/$proto.$_rr_seq.server
+	cli=$T/$proto.$_rr_seq.client
+	res=$T/$proto.$_rr_seq.reply
+
+	if [[ $proto == tcp ]]; then
+		listen="TCP$fam-LISTEN:$port,reuseaddr"
+	else
+		listen="UDP$fam-RECVFROM:$port,reuseaddr"
+	fi
+	if [[ $bind != '*' ]]; then
+		[[ $bind == *:* ]] && bind="[$bind]"
+		listen+=",bind=$bind"
+	fi
+	# -T: a server that got no EOF (UDP) ends by itself after a while.
+	in_ns "$sns" socat -T 10 "$listen" EXEC:cat >"$srv" 2>&1 &
+	server_pid=$!
+	_rr_pids+=("$server_pid")
+
+	if ! poll 3 _rr_listening "$sns" "$proto" "$port" >/dev/null; then
+		echo "# $proto server on port $port in $sns did not start:"
+		diag <"$srv"
+		rc=2
+	elif [[ $proto == tcp ]]; then
+		printf '%s\n' "$tok" |
+			in_ns "$cns" timeout $((${to%.*} + 2)) \
+				socat -T "$to" - "TCP$fam:$peer:$port,connect-timeout=$to" \
+				>"$res" 2>"$cli"
+	else
+		# Send the token, read one reply and return at once; -T ends
+		# socat (and the read with it) when nothing comes back.
+		: >"$res"
+		in_ns "$cns" timeout $((${to%.*} + 2)) \
+			socat -T "$to" -t 0 \
+			"SYSTEM:echo $tok; read -r line && echo \"\$line\" >$res" \
+			"UDP$fam:$peer:$port" 2>"$cli"
+	fi
+	kill "$server_pid" 2>/dev/null
+	wait "$server_pid" 2>/dev/null
+	((rc)) && return "$rc"
+
+	got=$(cat "$res")
+	if [[ $got == "$tok" ]]; then
+		echo "# $P $cns -> $addr:$port: got the token back"
+		return 0
+	fi
+	echo "# $P $cns -> $addr:$port: expected '$tok', got '$got'"
+	[[ -s $cli ]] && { echo "# client:"; diag <"$cli"; }
+	[[ -s $srv ]] && { echo "# server:"; diag <"$srv"; }
+	return 1
+}
+
+# tcp_ok CLIENT_NS SERVER_NS ADDR PORT [BIND]: a TCP echo through ADDR:PORT
+# works (connect, token there and back) within $RR_OK_TIMEOUT (2s).
+tcp_ok() {
+	_rr_xfer tcp "$RR_OK_TIMEOUT" "$@"
+}
+
+# tcp_fails CLIENT_NS SERVER_NS ADDR PORT [BIND]: with the server listening,
+# no token comes back within $RR_FAIL_TIMEOUT (1s). Fails if the server
+# could not even start.
+tcp_fails() {
+	_rr_xfer tcp "$RR_FAIL_TIMEOUT" "$@"
+	(($? == 1))
+}
+
+# udp_ok CLIENT_NS SERVER_NS ADDR PORT [BIND]: a UDP request gets its reply.
+udp_ok() {
+	_rr_xfer udp "$RR_OK_TIMEOUT" "$@"
+}
+
+# udp_fails CLIENT_NS SERVER_NS ADDR PORT [BIND]: no UDP reply within 1s.
+udp_fails() {
+	_rr_xfer udp "$RR_FAIL_TIMEOUT" "$@"
+	(($? == 1))
+}
+
+# ---------------------------------------------------------------------------
+# Cleanup
+
+cleanup() {
+	local rc=$? pid ns i deadline
+	trap - EXIT INT TERM
+	((rc == 0 && !_rr_finished && _rr_nfailed)) && rc=1
+
+	for ((i = ${#_rr_defer[@]} - 1; i >= 0; i--)); do
+		eval "${_rr_defer[i]}" || true
+	done
+
+	for pid in "${_rr_pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	_rr_now
+	deadline=$((_rr_us_now + 2000000))
+	for pid in "${_rr_pids[@]}"; do
+		while _rr_alive "$pid"; do
+			_rr_now
+			((_rr_us_now < deadline)) || { kill -KILL "$pid" 2>/dev/null; break; }
+			sleep 0.02
+		done
+		wait "$pid" 2>/dev/null
+	done
+
+	if ((rc != 0 && rc != 77)) && [[ -n $T ]]; then
+		for i in "${_rr_logs[@]}"; do
+			[[ -s $i ]] || continue
+			printf '# last lines of %s:\n' "${i##*/}"
+			tail -n 30 "$i" | diag
+		done
+	fi
+
+	for ns in "${_rr_ns[@]}"; do
+		# Anything still running in our namespaces is ours.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null ||
+			printf '# could not delete namespace %s\n' "$ns" >&2
+	done
+
+	if [[ -n $T && -d $T ]]; then
+		if [[ -n ${RR_KEEP_TMP:-} ]]; then
+			printf '# kept %s\n' "$T" >&2
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+[[ $EUID -eq 0 ]] || skip "integration tests need root"
+need_cmd ip nft ping socat ss timeout
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+T=$(mktemp -d "${TMPDIR:-/tmp}/rr$$.XXXXXX") || fail "cannot create a temp dir"
