@@ -968,7 +968,7 @@ void config_free(struct rr_config *c)
 {
 	if (!c)
 		return;
-	//LEAK
+	free(c->ifaces);
 	free(c->path);
 	free(c);
 }

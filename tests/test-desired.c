@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the pure parts: desired state and plan. No privileges, no kernel. */
+#include <arpa/inet.h>
+#include <linux/fib_rules.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "desired.h"
+#include "ruleset.h"
+
+#define PROTO 205
+
+static int failures;
+
+#define CHECK(cond)                                                                \
+	do {                                                                       \
+		if (!(cond)) {                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                \
+		}                                                                  \
+	} while (0)
+
+static struct rr_addr A(const char *s)
+{
+	struct rr_addr a = {0};
+
+	if (rr_addr_parse(s, &a) < 0) {
+		fprintf(stderr, "bad address in test: %s\n", s);
+		exit(2);
+	}
+	return a;
+}
+
+static void link_add(struct rr_view *v, int ifindex, const char *name, unsigned flags)
+{
+	struct rr_link *l = view_add_link(v);
+
+	l->ifindex = ifindex;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->flags = flags;
+}
+
+static void addr_add(struct rr_view *v, int ifindex, const char *local, unsigned plen,
+		     unsigned flags)
+{
+	struct rr_ifaddr *a = view_add_addr(v);
+
+	a->ifindex = ifindex;
+	a->local = A(local);
+	a->prefixlen = (uint8_t)plen;
+	a->flags = flags;
+	a->scope = RT_SCOPE_UNIVERSE;
+}
+
+static void default_add(struct rr_view *v, int ifindex, const char *gw, uint32_t metric)
+{
+	struct rr_route *r = view_add_route(v);
+	struct rr_addr g = gw ? A(gw) : (struct rr_addr){0};
+
+	r->family = gw ? g.family : AF_INET;
+	r->table = RT_TABLE_MAIN;
+	r->dst.family = r->family;
+	r->metric = metric;
+	r->protocol = RTPROT_BOOT;
+	r->type = RTN_UNICAST;
+	r->oif = ifindex;
+	r->gw = g;
+}
+
+#define UP (IFF_UP | IFF_LOWER_UP | IFF_RUNNING)
+
+static struct rr_iface_conf iface(const char *name, uint32_t table, uint32_t mark)
+{
+	struct rr_iface_conf c = {.table = table, .mark = mark, .priority = 1000};
+
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	return c;
+}
+
+static struct rr_config config1(struct rr_iface_conf *ic)
+{
+	return (struct rr_config){.mask = 0xff, .priority = 1000, .ifaces = ic, .n_ifaces = 1};
+}
+
+static const struct rr_route *find_route(const struct rr_desired *d, const char *dst,
+					 unsigned len)
+{
+	struct rr_addr a = A(dst);
+
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (d->routes[i].dst_len == len && rr_addr_eq(&d->routes[i].dst, &a))
+			return &d->routes[i];
+	return NULL;
+}
+
+/* The seed: eth0 management, eth1 public with a configured gateway. */
+static void seed_view(struct rr_view *v)
+{
+	link_add(v, 1, "lo", IFF_UP | IFF_LOOPBACK | IFF_LOWER_UP);
+	link_add(v, 2, "eth0", UP);
+	link_add(v, 3, "eth1", UP);
+	addr_add(v, 2, "192.0.2.2", 24, 0);
+	addr_add(v, 3, "203.0.113.2", 24, 0);
+	default_add(v, 3, "203.0.113.1", 0);
+}
+
+static void test_seed(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c;
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	const struct rr_route *r;
+	char status[256];
+
+	ic.gateway4 = A("203.0.113.1");
+	c = config1(&ic);
+	seed_view(&v);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(d.n_rules == 1);
+	CHECK(d.rules[0].fwmark == 1 && d.rules[0].fwmask == 0xff && d.rules[0].table == 100);
+	CHECK(d.rules[0].priority == 1000 && d.rules[0].protocol == PROTO);
+	CHECK(d.rules[0].family == AF_INET);
+	CHECK(d.n_routes == 3);
+	r = find_route(&d, "0.0.0.0", 0);
+	CHECK(r && r->oif == 3 && rr_addr_eq(&r->gw, &ic.gateway4) && !r->onlink);
+	CHECK(r && rr_addr_eq(&r->src, &(struct rr_addr){0}) == false);
+	r = find_route(&d, "203.0.113.0", 24);
+	CHECK(r && r->oif == 3 && r->scope == RT_SCOPE_LINK && r->table == 100);
+	/* The host's other connected prefix, for forwarded connections. */
+	r = find_route(&d, "192.0.2.0", 24);
+	CHECK(r && r->oif == 2 && rr_addr_eq(&r->src, &(struct rr_addr){.family = 0}) == false);
+	CHECK(d.n_sysctls == 1 && strcmp(d.sysctls[0], "eth1") == 0);
+	desired_status(&d, status, sizeof(status));
+	CHECK(strcmp(status, "eth1: 203.0.113.2 via 203.0.113.1, table 100") == 0);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_learned_gateway_lowest_metric(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	const struct rr_route *r;
+
+	seed_view(&v); /* default via 203.0.113.1 metric 0 on eth1 */
+	default_add(&v, 3, "203.0.113.9", 50);
+	default_add(&v, 2, "192.0.2.1", 10); /* another interface: never learned */
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	r = find_route(&d, "0.0.0.0", 0);
+	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.1") == 0);
+	desired_clear(&d);
+	v.routes[0].metric = 100; /* now .9 has the lowest metric */
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	r = find_route(&d, "0.0.0.0", 0);
+	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.9") == 0);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_no_gateway(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	char status[256];
+
+	link_add(&v, 3, "eth1", UP);
+	addr_add(&v, 3, "203.0.113.2", 24, 0);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(find_route(&d, "0.0.0.0", 0) == NULL);
+	CHECK(find_route(&d, "203.0.113.0", 24) != NULL);
+	CHECK(d.n_rules == 1);
+	desired_status(&d, status, sizeof(status));
+	CHECK(strstr(status, "no gateway") != NULL);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_onlink_gateway(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	const struct rr_route *r;
+
+	link_add(&v, 3, "eth1", UP);
+	addr_add(&v, 3, "203.0.113.2", 32, 0); /* a /32 lease */
+	ic.gateway4 = A("198.51.100.1");
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	r = find_route(&d, "0.0.0.0", 0);
+	CHECK(r && r->onlink);
+	CHECK(find_route(&d, "203.0.113.2", 32) == NULL); /* no prefix route for a /32 */
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_point_to_point(void)
+{
+	struct rr_iface_conf ic = iface("tun0", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	const struct rr_route *r;
+	struct rr_ifaddr *a;
+
+	link_add(&v, 5, "tun0", UP | IFF_POINTOPOINT);
+	addr_add(&v, 5, "198.18.0.2", 32, 0);
+	a = &v.addrs[0];
+	a->peer = A("198.18.0.1");
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	r = find_route(&d, "0.0.0.0", 0);
+	CHECK(r && r->gw.family == 0 && r->oif == 5 && r->scope == RT_SCOPE_LINK);
+	r = find_route(&d, "198.18.0.1", 32);
+	CHECK(r && r->oif == 5);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_absent_and_down(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	char status[256];
+
+	link_add(&v, 2, "eth0", UP);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(d.n_rules == 0 && d.n_routes == 0 && d.n_sysctls == 0);
+	desired_status(&d, status, sizeof(status));
+	CHECK(strcmp(status, "eth1: waiting for link") == 0);
+	desired_clear(&d);
+
+	link_add(&v, 3, "eth1", 0);
+	addr_add(&v, 3, "203.0.113.2", 24, 0);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(d.n_rules == 0 && d.n_routes == 0);
+	CHECK(d.n_sysctls == 1); /* present: the sysctl is set even while down */
+	desired_status(&d, status, sizeof(status));
+	CHECK(strcmp(status, "eth1: link down") == 0);
+	desired_clear(&d);
+
+	v.links[1].flags = IFF_UP; /* up, no carrier */
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(d.n_rules == 0 && d.n_routes == 0);
+	desired_status(&d, status, sizeof(status));
+	CHECK(strcmp(status, "eth1: no carrier") == 0);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_several_addresses(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	const struct rr_route *r;
+
+	ic.source_rules = true;
+	link_add(&v, 3, "eth1", UP);
+	addr_add(&v, 3, "203.0.113.20", 24, 0);
+	addr_add(&v, 3, "203.0.113.10", 24, IFA_F_SECONDARY);
+	addr_add(&v, 3, "198.51.100.7", 24, 0);
+	default_add(&v, 3, "203.0.113.1", 0);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	/* Primary before secondary, then the lowest: 198.51.100.7. */
+	CHECK(d.ifaces[0].src[0].family == AF_INET &&
+	      strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "198.51.100.7") == 0);
+	r = find_route(&d, "0.0.0.0", 0);
+	CHECK(r && rr_addr_eq(&r->src, &d.ifaces[0].src[0]));
+	CHECK(find_route(&d, "203.0.113.0", 24) && find_route(&d, "198.51.100.0", 24));
+	/* fwmark rule plus one source rule per address. */
+	CHECK(d.n_rules == 4);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_ipv6(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	const struct rr_route *r;
+	struct rr_ifaddr *ll;
+
+	link_add(&v, 3, "eth1", UP);
+	addr_add(&v, 3, "2001:db8:1::2", 64, IFA_F_TENTATIVE);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(d.n_rules == 0); /* a tentative address is waited for */
+	CHECK(d.ifaces[0].state == RR_IFACE_NO_ADDRESS);
+	desired_clear(&d);
+
+	v.addrs[0].flags = 0;
+	addr_add(&v, 3, "2001:db8:1::9", 64, IFA_F_DADFAILED);
+	ll = view_add_addr(&v);
+	ll->ifindex = 3;
+	ll->local = A("fe80::2");
+	ll->prefixlen = 64;
+	ll->scope = RT_SCOPE_LINK;
+	default_add(&v, 3, "fe80::1", 1024);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(d.n_rules == 1 && d.rules[0].family == AF_INET6);
+	r = find_route(&d, "::", 0);
+	CHECK(r && r->metric == 1024 && !r->onlink && r->gw.family == AF_INET6);
+	CHECK(r && rr_addr_eq(&r->src, &(struct rr_addr){0}) == false);
+	CHECK(strcmp(inet_ntop(AF_INET6, &d.ifaces[0].src[1].v6, (char[64]){0}, 64),
+		     "2001:db8:1::2") == 0);
+	CHECK(find_route(&d, "2001:db8:1::", 64) != NULL);
+	CHECK(find_route(&d, "fe80::", 64) == NULL);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+/* The plan: converged means empty; foreign objects are never deleted. */
+static void test_plan(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	struct rr_plan p = {0};
+	uint32_t *tables;
+	size_t n_tables;
+	struct rr_rule *foreign_rule, *stale_rule;
+	struct rr_route *foreign_route;
+
+	seed_view(&v);
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
+	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
+	CHECK(p.n_rules_add == 1 && p.n_routes_add == 3 && !p.n_rules_del && !p.n_routes_del);
+	plan_clear(&p);
+	free(tables);
+
+	/* Pretend it was applied, plus a foreign rule and route in our table. */
+	for (size_t i = 0; i < d.n_routes; i++)
+		*view_add_route(&v) = d.routes[i];
+	*view_add_rule(&v) = d.rules[0];
+	foreign_rule = view_add_rule(&v);
+	*foreign_rule = d.rules[0];
+	foreign_rule->protocol = RTPROT_BOOT;
+	foreign_route = view_add_route(&v);
+	*foreign_route = d.routes[0];
+	foreign_route->protocol = RTPROT_STATIC;
+	foreign_route->dst_len = 8;
+	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
+	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
+	CHECK(plan_size(&p) == 0);
+	plan_clear(&p);
+	free(tables);
+
+	/* A leftover of an earlier run pointing at table 200: its routes there go too. */
+	stale_rule = view_add_rule(&v);
+	*stale_rule = d.rules[0];
+	stale_rule->table = 200;
+	{
+		struct rr_route *stale = view_add_route(&v);
+
+		*stale = d.routes[0];
+		stale->table = 200;
+	}
+	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
+	CHECK(n_tables == 2);
+	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
+	CHECK(p.n_rules_del == 1 && p.rules_del[0].table == 200);
+	CHECK(p.n_routes_del == 1 && p.routes_del[0].table == 200);
+	CHECK(p.n_rules_add == 0 && p.n_routes_add == 0);
+	plan_clear(&p);
+	free(tables);
+
+	/* Gateway changed: our default route is replaced, not deleted and added. */
+	desired_clear(&d);
+	ic.gateway4 = A("203.0.113.254");
+	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
+	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
+	CHECK(p.n_routes_add == 1 && p.routes_replace[0]);
+	CHECK(p.n_routes_del == 1 && p.routes_del[0].table == 200);
+	plan_clear(&p);
+	free(tables);
+	desired_clear(&d);
+	view_clear(&v);
+}
+
+static void test_ruleset(void)
+{
+	struct rr_iface_conf ics[2] = {iface("eth1", 100, 0x1), iface("eth2", 101, 0x2)};
+	struct rr_config c = {.mask = 0xff00, .priority = 1000, .ifaces = ics, .n_ifaces = 2};
+	char *text = NULL;
+
+	ics[0].mark = 0x100;
+	ics[1].mark = 0x200;
+	CHECK(ruleset_render(&c, &text) == 0 && text);
+	/* One lookup per packet whatever the number of interfaces. */
+	CHECK(strstr(text, "ct state new iifname vmap @iface_mark"));
+	CHECK(strstr(text, "\"eth1\" : jump ct_0x100, \"eth2\" : jump ct_0x200"));
+	CHECK(strstr(text, "ct mark & 0xff00 vmap @mark_restore"));
+	/* Bits outside the mask are kept. */
+	CHECK(strstr(text, "ct mark set ct mark & 0xffff00ff | 0x200"));
+	CHECK(strstr(text, "meta mark set meta mark & 0xffff00ff | 0x100"));
+	CHECK(strstr(text, "type route hook output priority mangle"));
+	free(text);
+	c.n_ifaces = 0;
+	CHECK(ruleset_render(&c, &text) == 0 && text == NULL);
+}
+
+int main(void)
+{
+	test_seed();
+	test_learned_gateway_lowest_metric();
+	test_no_gateway();
+	test_onlink_gateway();
+	test_point_to_point();
+	test_absent_and_down();
+	test_several_addresses();
+	test_ipv6();
+	test_plan();
+	test_ruleset();
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("all desired/plan checks passed\n");
+	return 0;
+}
