@@ -551,8 +551,8 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 			return;
 		}
 		if (id >= 253 && id <= 255) {
-			parser_error(p, p->lineno, "Table=%s: table %u is reserved (%s)", value, id,
-				     rt_builtin[id - 253].name);
+			parser_error(p, p->lineno, "Table=%s: table %" PRIu32 " is reserved (%s)",
+				     value, id, rt_builtin[id - 253].name);
 			return;
 		}
 	} else {
@@ -570,7 +570,7 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 			return;
 		}
 		if (id >= 253 && id <= 255) {
-			parser_error(p, p->lineno, "Table=%s: table %u is reserved", value, id);
+			parser_error(p, p->lineno, "Table=%s: table %" PRIu32 " is reserved", value, id);
 			return;
 		}
 	}

@@ -318,13 +318,16 @@ _rr_alive() {
 }
 
 # start_bg NS CMD...: start CMD in NS in the background; its stdout and stderr
-# go to $BG_LOG, its PID is in $BG_PID. It is killed on exit.
+# go to $BG_LOG, its PID is in $BG_PID. It is killed on exit. CMD may not be
+# in NS yet when start_bg returns: poll for whatever shows it is ready.
 start_bg() {
-	local ns=$1
+	_rr_nsname "$1"
 	shift
 	_rr_seq=$((_rr_seq + 1))
 	BG_LOG=$T/bg.$_rr_seq.log
-	in_ns "$ns" "$@" >"$BG_LOG" 2>&1 &
+	# Not through in_ns: a function run with & is a subshell, and $! would
+	# be that subshell, not CMD. "ip netns exec" execs CMD, keeping the PID.
+	ip netns exec "$_rr_n" "$@" >"$BG_LOG" 2>&1 &
 	BG_PID=$!
 	_rr_pids+=("$BG_PID")
 	_rr_logs+=("$BG_LOG")
@@ -381,11 +384,12 @@ ping_fails() {
 	! in_ns "$ns" ping -n -q -c 2 -i 0.2 -W "$RR_FAIL_TIMEOUT" "$@" "$dst"
 }
 
-# _rr_listening NS PROTO PORT: something in NS listens on PROTO (tcp/udp) PORT.
+# _rr_listening NS PROTO PORT PID: process PID listens on PROTO (tcp/udp)
+# PORT in NS.
 _rr_listening() {
 	local flag=-t
 	[[ $2 == udp ]] && flag=-u
-	in_ns "$1" ss -H -n -l "$flag" "sport = :$3" | grep -q .
+	in_ns "$1" ss -H -n -l -p "$flag" "sport = :$3" | grep -q "pid=$4,"
 }
 
 # _rr_xfer PROTO TIMEOUT CLIENT_NS SERVER_NS ADDR PORT [BIND]: start a one-shot
@@ -413,18 +417,20 @@ _rr_xfer() {
 	if [[ $proto == tcp ]]; then
 		listen="TCP$fam-LISTEN:$port,reuseaddr"
 	else
-		listen="UDP$fam-RECVFROM:$port,reuseaddr"
+		# No reuseaddr: with it, UDP sockets share a port silently.
+		listen="UDP$fam-RECVFROM:$port"
 	fi
 	if [[ $bind != '*' ]]; then
 		[[ $bind == *:* ]] && bind="[$bind]"
 		listen+=",bind=$bind"
 	fi
 	# -T: a server that got no EOF (UDP) ends by itself after a while.
-	in_ns "$sns" socat -T 10 "$listen" EXEC:cat >"$srv" 2>&1 &
+	_rr_nsname "$sns"
+	ip netns exec "$_rr_n" socat -T 10 "$listen" EXEC:cat >"$srv" 2>&1 &
 	server_pid=$!
 	_rr_pids+=("$server_pid")
 
-	if ! poll 3 _rr_listening "$sns" "$proto" "$port" >/dev/null; then
+	if ! poll 3 _rr_listening "$sns" "$proto" "$port" "$server_pid" >/dev/null; then
 		echo "# $proto server on port $port in $sns did not start:"
 		diag <"$srv"
 		rc=2

@@ -120,7 +120,7 @@ expect_ok "TCP mon -> host public, wildcard server" \
 start_bg host sleep 30
 pid=$BG_PID
 expect_ok "start_bg runs in the namespace" \
-	eval "ip netns pids $NS_HOST | grep -qx $pid"
+	poll 2 eval "ip netns pids $NS_HOST | grep -qx $pid"
 stop_bg "$pid"
 expect_eq "stop_bg returns the exit status" 143 "$?"
 
