@@ -39,17 +39,22 @@ struct daemon {
 	int exit_code;
 };
 
-static void daemon_status(struct daemon *d, const char *prefix)
+static void daemon_status(struct daemon *d)
 {
 	const char *s = engine_status(d->engine);
-	char line[sizeof(d->status)];
 
-	snprintf(line, sizeof(line), "%.64s%.3900s", prefix, s);
-	if (strcmp(line, d->status) == 0)
+	if (strcmp(s, d->status) == 0)
 		return;
-	snprintf(d->status, sizeof(d->status), "%s", line);
+	snprintf(d->status, sizeof(d->status), "%s", s);
 	sd_notifyf(0, "STATUS=%s", d->status);
 	log_debug("status: %s", d->status);
+}
+
+/* READY=1 and the current STATUS in one message. */
+static void daemon_ready(struct daemon *d)
+{
+	snprintf(d->status, sizeof(d->status), "%s", engine_status(d->engine));
+	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 }
 
 static void daemon_schedule(struct daemon *d, unsigned dirty)
@@ -87,7 +92,7 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 
 	d->dirty = 0;
 	r = engine_reconcile(d->engine, dirty);
-	daemon_status(d, "");
+	daemon_status(d);
 	if (r >= 0)
 		d->retry_usec = 0;
 	else
@@ -222,36 +227,44 @@ fail:
 	return -EIO;
 }
 
+int daemon_load_config(const char *path, struct rr_config **ret, char *first, size_t len)
+{
+	char *errors = NULL, *line, *save = NULL;
+	size_t size = 0;
+	FILE *err = open_memstream(&errors, &size);
+	int r;
+
+	if (!err)
+		return -ENOMEM;
+	r = config_load(path, NULL, err, ret);
+	fclose(err);
+	if (len)
+		first[0] = '\0';
+	/* Each message on its own line, at error level, so that journald keeps it. */
+	for (line = strtok_r(errors, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (len && !first[0])
+			snprintf(first, len, "%s", line);
+		log_error("%s", line);
+	}
+	free(errors);
+	return r;
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct rr_config *c = NULL;
-	char *errors = NULL;
-	size_t len = 0;
-	FILE *err = open_memstream(&errors, &len);
+	char first[512];
 	struct timespec ts;
 	int r;
 
-	if (!err)
-		return 0;
-	r = config_load(d->config_path, NULL, err, &c);
-	fclose(err);
+	r = daemon_load_config(d->config_path, &c, first, sizeof(first));
 	if (r < 0) {
-		char first[512] = "";
-		char *line, *save = NULL;
-
-		for (line = strtok_r(errors, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			if (!first[0])
-				snprintf(first, sizeof(first), "%s", line);
-			log_error("%s", line);
-		}
 		log_error("reload failed, keeping the running configuration");
 		snprintf(d->status, sizeof(d->status), "reload failed: %s", first);
 		sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
-		free(errors);
 		return 0;
 	}
-	free(errors);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
@@ -259,9 +272,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	engine_set_config(d->engine, c);
 	d->dirty = 0;
 	r = engine_reconcile(d->engine, RR_DIRTY_ALL);
-	d->status[0] = '\0';
-	daemon_status(d, "");
-	sd_notify(0, "READY=1");
+	daemon_ready(d);
 	if (r < 0)
 		daemon_arm_retry(d);
 	return 0;
@@ -318,8 +329,7 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 	}
 
 	r = engine_reconcile(e, RR_DIRTY_ALL);
-	daemon_status(&d, "");
-	sd_notify(0, "READY=1");
+	daemon_ready(&d);
 	log_info("ready: %s", engine_status(e));
 	if (r < 0)
 		daemon_arm_retry(&d);

@@ -7,5 +7,8 @@
 #define RR_EXIT_USAGE 2
 #define RR_EXIT_CONFIG 78 /* EX_CONFIG: RestartPreventExitStatus= in the unit */
 
+/* config_load, each error logged as its own line; the first one copied to first. */
+int daemon_load_config(const char *path, struct rr_config **ret, char *first, size_t len);
+
 /* Run until SIGTERM/SIGINT; returns 0 or a negative errno. */
 int daemon_run(struct rr_engine *e, const char *config_path);

@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 	if (verbose)
 		log_max_level = 7;
 
-	r = config_load(path, NULL, stderr, &config);
+	r = daemon_load_config(path, &config, NULL, 0);
 	if (r < 0 && mode != OPT_CLEANUP)
 		return RR_EXIT_CONFIG;
 	if (mode == OPT_CHECK) {

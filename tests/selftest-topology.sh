@@ -63,11 +63,12 @@ for fam in -4 -6; do
 	in_ns host ip "$fam" rule add fwmark 0x1/0xff lookup 100 priority 1000 ||
 		fail "cannot add the $fam rule"
 done
-in_ns host ip route add default via "$HOST_ETH1_GW" dev eth1 src "$HOST_ETH1_ADDR" table 100 &&
+if ! { in_ns host ip route add default via "$HOST_ETH1_GW" dev eth1 src "$HOST_ETH1_ADDR" table 100 &&
 	in_ns host ip route add "$PUB_NET" dev eth1 scope link src "$HOST_ETH1_ADDR" table 100 &&
 	in_ns host ip -6 route add default via "$HOST_ETH1_GW6" dev eth1 src "$HOST_ETH1_ADDR6" table 100 &&
-	in_ns host ip -6 route add "$PUB_NET6" dev eth1 src "$HOST_ETH1_ADDR6" table 100 ||
+	in_ns host ip -6 route add "$PUB_NET6" dev eth1 src "$HOST_ETH1_ADDR6" table 100; }; then
 	fail "cannot fill table 100"
+fi
 sysctl_set host net.ipv4.conf.eth1.src_valid_mark 1
 
 # The assertion helpers see exactly that.
@@ -123,5 +124,19 @@ expect_ok "start_bg runs in the namespace" \
 	poll 2 eval "ip netns pids $NS_HOST | grep -qx $pid"
 stop_bg "$pid"
 expect_eq "stop_bg returns the exit status" 143 "$?"
+
+# sd_notify messages are received across namespaces, one message apart from
+# the next.
+notify_listen
+for m in "READY=1
+STATUS=eth1: waiting for link" "STOPPING=1"; do
+	printf '%s' "$m" | in_ns host socat -u - "UNIX-SENDTO:$NOTIFY_SOCKET"
+done
+expect_ok "notify: STOPPING=1 received" poll 2 notify_has STOPPING=1
+expect_eq "notify: messages apart" "--
+READY=1
+STATUS=eth1: waiting for link
+--
+STOPPING=1" "$(notify_messages)"
 
 finish
