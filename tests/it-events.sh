@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# The daemon follows the kernel (DESIGN §2): after every event made from
+# outside, the state is again exactly as designed (§1), and real traffic to
+# eth1 is answered through eth1. SIGTERM removes everything. Topology:
+# tests/topo-seed.sh, with a second router address for gateway changes.
+#
+#   +---- mon ----+      +------------------- rtr -------------------+
+#   | mon0        |      | r_mon 198.51.100.1/24                     |
+#   | .10/24      +------+ r_mgmt 192.0.2.1/24                       |
+#   | dflt via .1 |      |       r_pub 203.0.113.1/24, .254/24 (gw2) |
+#   +-------------+      +------+-----------------------+------------+
+#                               |                       |
+#                        +------+------ host -----------+------------+
+#                        | eth0 192.0.2.2/24    eth1 203.0.113.2/24  |
+#                        | 198.51.100/24 via 192.0.2.1 dev eth0      |
+#                        | default via 203.0.113.1 dev eth1 (learned)|
+#                        | eth1 promote_secondaries=1                |
+#                        +-------------------------------------------+
+#
+# The config has no Gateway=: the gateway is learned from main's default.
+# Foreign state that must survive: an nft table "inet foreign".
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+topo_seed
+
+GW1=$RTR_PUB_ADDR
+GW2=203.0.113.254
+PORT=21
+sysctl_set host net.ipv4.conf.eth1.promote_secondaries 1
+ip -n "$NS_RTR" addr add "$GW2/24" dev r_pub || fail "rtr second address"
+
+CONF=$T/replyroute.conf
+cat >"$CONF" <<EOF
+[Interface]
+Name=eth1
+Table=100
+Mark=0x1
+EOF
+export RUNTIME_DIRECTORY=$T/run
+norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
+SEED_NFT=$(cat "$(dirname "${BASH_SOURCE[0]}")/expected/seed.nft")
+
+foreign_nft() {
+	in_ns host nft -f - <<-'EOF'
+		table inet foreign {
+			counter seen { }
+			chain input { type filter hook input priority 0; policy accept; counter name seen; }
+		}
+	EOF
+}
+
+# converged ADDR GW: the kernel state is exactly as designed for eth1 with
+# address ADDR/24 and gateway GW ("-": none learned, connected routes only).
+converged() {
+	local addr=$1 gw=$2 want got bad=0
+
+	_rr_alive "$RR_PID" || { echo "daemon is not running"; return 1; }
+	want="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+	got=$(rules host | norm | grep 'proto 205')
+	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+
+	want="192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+203.0.113.0/24 dev eth1 proto 205 scope link src $addr"
+	[[ $gw != - ]] && want="default via $gw dev eth1 proto 205 src $addr
+$want"
+	got=$(routes host 100 | norm)
+	[[ $got == "$want" ]] || { echo "table 100:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+
+	got=$(in_ns host nft list table inet replyroute 2>&1)
+	[[ $got == "$SEED_NFT" ]] || { echo "nft:"; diff <(echo "$SEED_NFT") <(echo "$got"); bad=1; }
+
+	got=$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark 2>&1)
+	[[ $got == 1 ]] || { echo "eth1 src_valid_mark: $got"; bad=1; }
+	return "$bad"
+}
+
+# withdrawn: no rule of ours, no route of ours in table 100.
+withdrawn() {
+	local got
+	got=$(rules host | norm | grep 'proto 205')
+	[[ -z $got ]] || { echo "rules left: $got"; return 1; }
+	got=$(routes host 100 | norm | grep 'proto 205')
+	[[ -z $got ]] || { echo "routes left in table 100: $got"; return 1; }
+}
+
+# traffic ADDR WHAT: mon reaches ADDR with ping and TCP.
+traffic() {
+	expect_ok "$2: ping mon -> $1" ping_ok mon "$1"
+	expect_ok "$2: TCP mon -> $1" tcp_ok mon host "$1" "$PORT"
+}
+
+# log_lines: the daemon's change lines (not debug) so far.
+log_lines() { grep -vc '^<7>' "$RR_LOG"; }
+
+# settle: a barrier. Delete our nft table and wait until the daemon has put
+# it back: every rtnetlink event sent before was read before that reconcile.
+settle() {
+	in_ns host nft delete table inet replyroute &&
+		poll 5 eval '[[ $(in_ns host nft list table inet replyroute 2>&1) == "$SEED_NFT" ]]'
+}
+
+# The default route via eth1 that DHCP would install again.
+main_default() {
+	ip -n "$NS_HOST" route replace default via "$1" dev eth1
+}
+
+# 0. The problem is real, the daemon fixes it.
+expect_ok "before: ping to eth1 fails" ping_fails mon "$HOST_ETH1_ADDR"
+start_bg host "$REPLYROUTED" -c "$CONF" -v
+RR_PID=$BG_PID
+RR_LOG=$BG_LOG
+ADDR=$HOST_ETH1_ADDR
+expect_ok "start: converged ($ADDR via $GW1)" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" start
+
+# An unrelated change (a route and a rule outside replyroute's tables, a
+# foreign route in main) causes no change line: the only lines after it are
+# the ones of the barrier's nft table.
+N=$(log_lines)
+ip -n "$NS_HOST" route add 198.18.7.0/24 via 192.0.2.1 table 300 &&
+	ip -n "$NS_HOST" rule add priority 500 from 198.18.7.0/24 lookup 300 &&
+	ip -n "$NS_HOST" route add 198.18.8.0/24 via 192.0.2.1 &&
+	ip -n "$NS_HOST" route del 198.18.7.0/24 table 300 &&
+	ip -n "$NS_HOST" rule del priority 500 &&
+	ip -n "$NS_HOST" route del 198.18.8.0/24 || fail "unrelated changes"
+settle || fail "the daemon did not restore its nft table"
+expect_eq "unrelated changes cause no change line" \
+	"nft: installed table inet replyroute (1 interface)" \
+	"$(grep -v '^<7>' "$RR_LOG" | tail -n +$((N + 1)) | sed -E 's/^<[0-9]>//')"
+expect_ok "still converged after the unrelated changes" converged "$ADDR" "$GW1"
+
+# a. The address replaced, in one burst (promote_secondaries keeps main's
+# default route: the new address is promoted, not deleted with the old).
+ip -n "$NS_HOST" -batch - <<-EOF || fail "a: address replace"
+	addr add 203.0.113.3/24 dev eth1
+	addr del $ADDR/24 dev eth1
+EOF
+ADDR=203.0.113.3
+expect_ok "a: address replaced: converged ($ADDR)" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" a
+
+# b. A second address added: the source stays (stable choice); the first
+# removed: the second (promoted) becomes the source.
+ip -n "$NS_HOST" addr add 203.0.113.4/24 dev eth1 || fail "b: address add"
+settle || fail "b: the daemon did not restore its nft table"
+expect_ok "b: second address added: source stays $ADDR" converged "$ADDR" "$GW1"
+ip -n "$NS_HOST" addr del "$ADDR/24" dev eth1 || fail "b: address del"
+ADDR=203.0.113.4
+expect_ok "b: first address removed: converged ($ADDR)" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" b
+
+# c. Link down, then up. The kernel drops main's default route via eth1 with
+# the link; DHCP would install it again, so does the test.
+ip -n "$NS_HOST" link set eth1 down || fail "c: link down"
+expect_ok "c: eth1 down: rule and routes withdrawn" poll 5 withdrawn
+expect_ok "c: eth1 down: the kernel dropped main's default route" \
+	eval '[[ -z $(routes host main -4 | grep ^default) ]]'
+ip -n "$NS_HOST" link set eth1 up || fail "c: link up"
+poll 5 link_up host eth1 || fail "c: eth1 did not come up"
+expect_ok "c: eth1 up, no default route: connected routes only" poll 5 converged "$ADDR" -
+main_default "$GW1" || fail "c: default route"
+expect_ok "c: default route back: converged" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" c
+
+# d. Carrier lost: the peer goes down. Main's routes stay (linkdown).
+ip -n "$NS_RTR" link set r_pub down || fail "d: peer down"
+expect_ok "d: no carrier: withdrawn" poll 5 withdrawn
+ip -n "$NS_RTR" link set r_pub up || fail "d: peer up"
+expect_ok "d: carrier back: converged" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" d
+
+# e. Interface deleted and created again, with a new ifindex.
+ifindex() { ip -n "$NS_HOST" -o link show dev "$1" | cut -d: -f1; }
+OLD_IFINDEX=$(ifindex eth1)
+ip -n "$NS_HOST" link del eth1 || fail "e: link del"
+expect_ok "e: eth1 deleted: withdrawn" poll 5 withdrawn
+veth host eth1 rtr r_pub
+sysctl_set host net.ipv4.conf.eth1.promote_secondaries 1
+sysctl_set host net.ipv4.conf.eth1.rp_filter 1
+sysctl_set rtr net.ipv4.conf.r_pub.rp_filter 1
+ip -n "$NS_RTR" addr add "$GW1/24" dev r_pub &&
+	ip -n "$NS_RTR" addr add "$GW2/24" dev r_pub &&
+	ip -n "$NS_HOST" addr add "$ADDR/24" dev eth1 &&
+	main_default "$GW1" || fail "e: addresses and routes"
+NEW_IFINDEX=$(ifindex eth1)
+expect_ok "e: eth1 has a new ifindex ($OLD_IFINDEX -> $NEW_IFINDEX)" \
+	test "$OLD_IFINDEX" != "$NEW_IFINDEX"
+expect_ok "e: eth1 created again: converged" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" e
+
+# f. Renamed away (while down) and brought up under the other name: that is
+# not eth1, so nothing of ours; renamed back and up: converged.
+ip -n "$NS_HOST" link set eth1 down &&
+	ip -n "$NS_HOST" link set eth1 name ethX || fail "f: rename"
+expect_ok "f: renamed to ethX: withdrawn" poll 5 withdrawn
+ip -n "$NS_HOST" link set ethX up || fail "f: ethX up"
+poll 5 link_up host ethX || fail "f: ethX did not come up"
+settle || fail "f: the daemon did not restore its nft table"
+expect_ok "f: ethX up: still withdrawn" withdrawn
+ip -n "$NS_HOST" link set ethX down &&
+	ip -n "$NS_HOST" link set ethX name eth1 &&
+	ip -n "$NS_HOST" link set eth1 up || fail "f: rename back"
+poll 5 link_up host eth1 || fail "f: eth1 did not come up"
+main_default "$GW1" || fail "f: default route"
+expect_ok "f: renamed back and up: converged" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" f
+
+# g. The learned gateway changes in main, and back.
+main_default "$GW2" || fail "g: default via $GW2"
+expect_ok "g: gateway $GW2 learned: converged" poll 5 converged "$ADDR" "$GW2"
+traffic "$ADDR" "g ($GW2)"
+main_default "$GW1" || fail "g: default via $GW1"
+expect_ok "g: gateway $GW1 learned again: converged" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" "g ($GW1)"
+
+# h. Our rule deleted.
+ip -n "$NS_HOST" rule del priority 1000 || fail "h: rule del"
+expect_ok "h: rule deleted: back" poll 5 converged "$ADDR" "$GW1"
+
+# i. One of our routes deleted.
+ip -n "$NS_HOST" route del default table 100 || fail "i: route del"
+expect_ok "i: default route of table 100 deleted: back" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" i
+
+# j. A firewall reload: flush ruleset takes the foreign table too; ours comes
+# back, the foreign one (created again) is left alone.
+foreign_nft || fail "j: foreign nft table"
+in_ns host nft flush ruleset || fail "j: flush ruleset"
+expect_ok "j: flush ruleset: converged" poll 5 converged "$ADDR" "$GW1"
+expect_fail "j: flush ruleset removed the foreign table too" \
+	in_ns host nft list table inet foreign
+foreign_nft || fail "j: foreign nft table again"
+settle || fail "j: the daemon did not restore its nft table"
+expect_ok "j: foreign table created again is left alone" in_ns host nft list table inet foreign
+traffic "$ADDR" j
+
+# k. Our nft table deleted.
+in_ns host nft delete table inet replyroute || fail "k: nft delete table"
+expect_ok "k: nft table deleted: back" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" k
+
+# l. After all that: one rule, no duplicate; alive; SIGTERM removes it all.
+expect_eq "l: exactly one replyroute rule" 1 "$(rules host | norm | grep -c 'proto 205')"
+expect_ok "l: the daemon is still running" _rr_alive "$RR_PID"
+stop_bg "$RR_PID"
+expect_eq "l: SIGTERM: exit status 0" 0 "$?"
+expect_eq "l: no replyroute rule left" "" "$(rules host | norm | grep 'proto 205')"
+expect_eq "l: no replyroute route left in table 100" "" "$(routes host 100 | norm | grep 'proto 205')"
+expect_fail "l: no nft table inet replyroute left" in_ns host nft list table inet replyroute
+expect_ok "l: foreign nft table still there" in_ns host nft list table inet foreign
+expect_eq "l: eth1 src_valid_mark restored to 0" 0 \
+	"$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark)"
+expect_ok "l: management path still works" ping_ok mon "$HOST_ETH0_ADDR"
+
+finish
