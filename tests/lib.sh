@@ -436,6 +436,11 @@ _rr_listening() {
 	in_ns "$1" ss -H -n -l -p "$flag" "sport = :$3" | grep -q "pid=$4,"
 }
 
+# _rr_server_settled NS PROTO PORT PID: PID listens, or has died trying.
+_rr_server_settled() {
+	_rr_gone "$4" || _rr_listening "$@"
+}
+
 # _rr_xfer PROTO TIMEOUT CLIENT_NS SERVER_NS ADDR PORT [BIND]: start a one-shot
 # echo server for PROTO on PORT in SERVER_NS, bound to BIND (default ADDR,
 # '*' for the wildcard: e.g. behind a DNAT), send a fresh token from
@@ -474,7 +479,8 @@ _rr_xfer() {
 	server_pid=$!
 	_rr_pids+=("$server_pid")
 
-	if ! poll 3 _rr_listening "$sns" "$proto" "$port" "$server_pid" >/dev/null; then
+	if ! poll 3 _rr_server_settled "$sns" "$proto" "$port" "$server_pid" >/dev/null ||
+		_rr_gone "$server_pid"; then
 		echo "# $proto server on port $port in $sns did not start:"
 		diag <"$srv"
 		rc=2

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# A configured interface that does not exist yet is not an error (DESIGN §1,
+# §3): the daemon starts, serves eth1, and applies eth2 when it appears, by
+# name. Connections arriving on eth2 are then answered through eth2 although
+# the host's main table has no way back through it. Topology: the seed
+# (tests/topo-seed.sh) plus a third link, created while the daemon runs.
+#
+#   +---- mon ----+      +------------------- rtr -------------------+
+#   | mon0        |      | r_mon 198.51.100.1/24                     |
+#   | .10/24      +------+ r_mgmt 192.0.2.1/24   r_pub 203.0.113.1/24|
+#   | dflt via .1 |      |            r_eth2 198.18.0.1/24 (later)   |
+#   +-------------+      +------+-------------+-------------+--------+
+#                               |             |             |
+#                        +------+------ host -+-------------+--------+
+#                        | eth0 192.0.2.2  eth2 198.18.0.2  eth1     |
+#                        |                 (later)   203.0.113.2/24  |
+#                        | 198.51.100/24 via 192.0.2.1 dev eth0      |
+#                        | default via 203.0.113.1 dev eth1 (only)   |
+#                        +-------------------------------------------+
+#
+# eth1: gateway learned; eth2: Gateway=198.18.0.1 configured.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+topo_seed
+
+ETH2_ADDR=198.18.0.2
+ETH2_GW=198.18.0.1
+PORT=21
+
+CONF=$T/replyroute.conf
+cat >"$CONF" <<EOF
+[Interface]
+Name=eth1
+Table=100
+Mark=0x1
+
+[Interface]
+Name=eth2
+Table=101
+Mark=0x2
+Gateway=$ETH2_GW
+EOF
+export RUNTIME_DIRECTORY=$T/run
+norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
+
+# make_eth2: the veth pair host eth2 <-> rtr r_eth2, addressed, strict
+# rp_filter on both ends; nothing in host's main table but the connected route.
+make_eth2() {
+	veth host eth2 rtr r_eth2
+	sysctl_set host net.ipv4.conf.eth2.rp_filter 1
+	sysctl_set rtr net.ipv4.conf.r_eth2.rp_filter 1
+	ip -n "$NS_RTR" addr add "$ETH2_GW/24" dev r_eth2 &&
+		ip -n "$NS_HOST" addr add "$ETH2_ADDR/24" dev eth2 || fail "eth2 addresses"
+}
+
+# rules_are LINES: the replyroute rules (sorted) are exactly LINES.
+rules_are() {
+	local got
+	got=$(rules host | norm | grep 'proto 205' | sort)
+	[[ $got == "$1" ]] || { diff <(echo "$1") <(echo "$got"); return 1; }
+}
+
+# table_is TABLE LINES: the IPv4 and IPv6 routes of TABLE are exactly LINES.
+table_is() {
+	local got
+	got=$(routes host "$1" | norm)
+	[[ $got == "$2" ]] || { diff <(echo "$2") <(echo "$got"); return 1; }
+}
+
+RULE1="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+RULE2="1000:	from all fwmark 0x2/0xff lookup 101 proto 205"
+TABLE100_SEED="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
+TABLE100="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+198.18.0.0/24 dev eth2 proto 205 scope link src $ETH2_ADDR
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
+TABLE101="default via $ETH2_GW dev eth2 proto 205 src $ETH2_ADDR
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+198.18.0.0/24 dev eth2 proto 205 scope link src $ETH2_ADDR
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
+
+# 0. Without replyroute, eth2 has the asymmetric problem too: the way back
+# to mon is through eth0, strict rp_filter drops what arrives on eth2.
+make_eth2
+expect_ok "no daemon: ping mon -> eth2 fails" ping_fails mon "$ETH2_ADDR"
+expect_ok "no daemon: TCP mon -> eth2 fails" tcp_fails mon host "$ETH2_ADDR" "$PORT"
+ip -n "$NS_HOST" link del eth2 || fail "cannot delete eth2"
+
+# 1. The daemon starts without eth2 and serves eth1.
+start_bg host "$REPLYROUTED" -c "$CONF" -v
+RR_PID=$BG_PID
+RR_LOG=$BG_LOG
+expect_ok "start: eth1's rule only" poll 5 rules_are "$RULE1"
+expect_ok "start: table 100 as designed" poll 5 table_is 100 "$TABLE100_SEED"
+expect_ok "start: ready, eth2 waiting for link" \
+	poll 5 grep -Eq '^<6>ready: .*eth2: waiting for link' "$RR_LOG"
+expect_eq "start: table 101 empty" "" "$(routes host 101)"
+expect_eq "start: src_valid_mark eth1=1" 1 "$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark)"
+expect_ok "start: nft table lists eth2 by name already" \
+	eval 'in_ns host nft list map inet replyroute iface_mark | grep -q "\"eth2\" : jump ct_0x2"'
+expect_ok "start: ping mon -> eth1" ping_ok mon "$HOST_ETH1_ADDR"
+expect_ok "start: TCP mon -> eth1" tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
+expect_ok "the daemon is running" _rr_alive "$RR_PID"
+NFT=$(in_ns host nft -a list table inet replyroute)
+
+# 2. eth2 appears: its rule, table 101, src_valid_mark; eth1's table gains
+# eth2's connected prefix (DESIGN §1.3).
+make_eth2
+expect_ok "eth2 appears: both rules" poll 5 rules_are "$RULE1
+$RULE2"
+expect_ok "eth2 appears: table 101 as designed" poll 5 table_is 101 "$TABLE101"
+expect_ok "eth2 appears: table 100 gains eth2's prefix" poll 5 table_is 100 "$TABLE100"
+expect_ok "eth2 appears: src_valid_mark eth2=1" \
+	poll 5 eval '[[ $(sysctl_get host net.ipv4.conf.eth2.src_valid_mark) == 1 ]]'
+expect_eq "eth2 appears: nft table untouched (same handles)" "$NFT" \
+	"$(in_ns host nft -a list table inet replyroute)"
+expect_eq "host's main table has no route via eth2 but the connected one" \
+	"198.18.0.0/24 dev eth2 proto kernel scope link src $ETH2_ADDR" \
+	"$(routes host main -4 | norm | grep eth2)"
+
+# 3. Real traffic: arriving on eth2, answered through eth2.
+expect_ok "ping mon -> eth2" ping_ok mon "$ETH2_ADDR"
+expect_ok "TCP mon -> eth2" tcp_ok mon host "$ETH2_ADDR" "$PORT"
+expect_ok "ping mon -> eth1 still" ping_ok mon "$HOST_ETH1_ADDR"
+expect_ok "TCP mon -> eth1 still" tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
+
+# 4. Stopped, everything goes, and eth2 is broken again.
+stop_bg "$RR_PID"
+expect_eq "SIGTERM: exit status 0" 0 "$?"
+expect_eq "stopped: no replyroute rule" "" "$(rules host | norm | grep 'proto 205')"
+expect_eq "stopped: tables 100 and 101 empty" "" "$(routes host 100; routes host 101)"
+expect_fail "stopped: no nft table" in_ns host nft list table inet replyroute
+expect_eq "stopped: src_valid_mark eth1 eth2 back to 0" "0 0" \
+	"$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark) $(sysctl_get host net.ipv4.conf.eth2.src_valid_mark)"
+expect_ok "stopped: ping mon -> eth2 fails again" ping_fails mon "$ETH2_ADDR"
+
+finish

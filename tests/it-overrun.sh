@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# A netlink overrun (ENOBUFS) loses notifications; the daemon must read
+# everything again and still converge exactly (DESIGN §2). Its notification
+# sockets get a tiny receive buffer (REPLYROUTE_RCVBUF), then one "ip -batch"
+# makes 1001 address changes; the log must show the overrun, and the final
+# state must be exactly the one computed from the final addresses.
+# Topology: tests/topo-seed.sh.
+#
+#   +---- mon ----+      +------------------- rtr -------------------+
+#   | mon0        |      | r_mon 198.51.100.1/24                     |
+#   | .10/24      +------+ r_mgmt 192.0.2.1/24   r_pub 203.0.113.1/24|
+#   | dflt via .1 |      +------+-----------------------+------------+
+#   +-------------+             |                       |
+#                        +------+------ host -----------+------------+
+#                        | eth0 192.0.2.2/24    eth1 203.0.113.2/24  |
+#                        |  (+198.18.7.1/24     (-> 203.0.113.77/24) |
+#                        |   after the burst)   promote_secondaries=1|
+#                        | 198.51.100/24 via 192.0.2.1 dev eth0      |
+#                        | default via 203.0.113.1 dev eth1 (learned)|
+#                        +-------------------------------------------+
+#
+# The burst, in order: on eth1 add 198.18.X.1/24 (X = 0..249) and
+# 203.0.113.3..252/24 (secondaries); delete all the 198.18.X.1; delete the
+# secondaries but .77; delete 203.0.113.2 (.77 is promoted, and the kernel
+# silently drops every route with source .2); add 198.18.7.1/24 to eth0.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+topo_seed
+
+PORT=21
+KEEP=203.0.113.77
+EXTRA0=198.18.7.1
+sysctl_set host net.ipv4.conf.eth1.promote_secondaries 1
+
+CONF=$T/replyroute.conf
+cat >"$CONF" <<EOF
+[Interface]
+Name=eth1
+Table=100
+Mark=0x1
+EOF
+export RUNTIME_DIRECTORY=$T/run
+norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
+OVERRUN='^<4>netlink receive buffer overrun'
+
+# addrs DEV: the IPv4 addresses of DEV in host, "ADDR/LEN" sorted.
+addrs() {
+	ip -n "$NS_HOST" -4 -o addr show dev "$1" | awk '{ print $4 }' | sort -V
+}
+
+# expected_table GW: table 100 as designed, computed from the addresses in
+# host now (all /24): the default via GW with eth1's source A, eth1's
+# prefixes with source A, every other up link's prefixes with their own.
+# A is eth1's primary address; here there is exactly one primary.
+expected_table() {
+	local gw=$1 a dev addr
+	a=$(ip -n "$NS_HOST" -4 -o addr show dev eth1 | grep -v secondary | awk '{ print $4 }')
+	[[ $a != *$'\n'* && -n $a ]] || { echo "eth1 has not exactly one primary: $a"; return 1; }
+	a=${a%/*}
+	echo "default via $gw dev eth1 proto 205 src $a"
+	for dev in eth0 eth1; do
+		for addr in $(addrs "$dev"); do
+			addr=${addr%/*}
+			if [[ $dev == eth1 ]]; then
+				echo "${addr%.*}.0/24 dev eth1 proto 205 scope link src $a"
+			else
+				echo "${addr%.*}.0/24 dev $dev proto 205 scope link src $addr"
+			fi
+		done
+	done | sort -u | sort -t. -k1,1n -k2,2n -k3,3n
+}
+
+# converged GW: rule, table 100, nft table and sysctl exactly as designed.
+converged() {
+	local want got bad=0
+	_rr_alive "$RR_PID" || { echo "daemon is not running"; return 1; }
+	want="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+	got=$(rules host | norm | grep 'proto 205')
+	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+	want=$(expected_table "$1")
+	got=$(routes host 100 | norm)
+	[[ $got == "$want" ]] || { echo "table 100:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+	want=$(cat "$(dirname "${BASH_SOURCE[0]}")/expected/seed.nft")
+	got=$(in_ns host nft list table inet replyroute 2>&1)
+	[[ $got == "$want" ]] || { echo "nft:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+	got=$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark)
+	[[ $got == 1 ]] || { echo "eth1 src_valid_mark: $got"; bad=1; }
+	return "$bad"
+}
+
+overruns() { grep -c "$OVERRUN" "$RR_LOG"; }
+
+start_bg host env REPLYROUTE_RCVBUF=1024 "$REPLYROUTED" -c "$CONF" -v
+RR_PID=$BG_PID
+RR_LOG=$BG_LOG
+expect_ok "start: converged" poll 5 converged "$RTR_PUB_ADDR"
+expect_eq "start: table 100 (the computed list is the seed's)" \
+"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(routes host 100 | norm)"
+
+# Its own nft table and routes overrun the tiny buffers already: wait until
+# the daemon has read everything from before (a rule it must put back is the
+# barrier), so that only the burst can overrun them from now on.
+ip -n "$NS_HOST" rule del priority 1000 || fail "rule del"
+poll 5 converged "$RTR_PUB_ADDR" || fail "the daemon did not put its rule back"
+N=$(overruns)
+
+{
+	for x in $(seq 0 249); do echo "addr add 198.18.$x.1/24 dev eth1"; done
+	for x in $(seq 3 252); do echo "addr add 203.0.113.$x/24 dev eth1"; done
+	for x in $(seq 0 249); do echo "addr del 198.18.$x.1/24 dev eth1"; done
+	for x in $(seq 3 252); do
+		[[ 203.0.113.$x == "$KEEP" ]] || echo "addr del 203.0.113.$x/24 dev eth1"
+	done
+	echo "addr del $HOST_ETH1_ADDR/24 dev eth1"
+	echo "addr add $EXTRA0/24 dev eth0"
+} >"$T/burst"
+expect_eq "the burst makes 1001 address changes" 1001 "$(wc -l <"$T/burst")"
+ip -n "$NS_HOST" -batch "$T/burst" || fail "the burst failed"
+
+expect_eq "after the burst: eth1 has $KEEP only" "$KEEP/24" "$(addrs eth1)"
+expect_eq "after the burst: eth0 has $EXTRA0 too" "192.0.2.2/24
+$EXTRA0/24" "$(addrs eth0)"
+expect_eq "after the burst: main's default route via eth1 kept" \
+	"default via $RTR_PUB_ADDR dev eth1" "$(routes host main -4 | norm | grep ^default)"
+expect_ok "after the burst: converged exactly" poll 30 converged "$RTR_PUB_ADDR"
+expect_eq "after the burst: table 100 (the computed list)" \
+"default via 203.0.113.1 dev eth1 proto 205 src $KEEP
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+198.18.7.0/24 dev eth0 proto 205 scope link src $EXTRA0
+203.0.113.0/24 dev eth1 proto 205 scope link src $KEEP" "$(routes host 100 | norm)"
+expect_ok "the daemon logged the overrun (it did exercise ENOBUFS)" \
+	poll 5 eval '(($(overruns) > N))'
+expect_eq "exactly one replyroute rule" 1 "$(rules host | norm | grep -c 'proto 205')"
+expect_ok "ping mon -> $KEEP" ping_ok mon "$KEEP"
+expect_ok "TCP mon -> $KEEP" tcp_ok mon host "$KEEP" "$PORT"
+
+stop_bg "$RR_PID"
+expect_eq "SIGTERM: exit status 0" 0 "$?"
+expect_eq "stopped: nothing of replyroute's left" "" \
+	"$(rules host | norm | grep 'proto 205'; routes host 100)"
+
+finish
