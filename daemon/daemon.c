@@ -39,6 +39,14 @@ struct daemon {
 	int exit_code;
 };
 
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void daemon_status(struct daemon *d)
 {
 	const char *s = engine_status(d->engine);
@@ -90,8 +98,14 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 	unsigned dirty = d->dirty;
 	int r;
 
+	uint64_t t0, t1;
+
 	d->dirty = 0;
+	sd_event_now(d->event, CLOCK_MONOTONIC, &t0);
 	r = engine_reconcile(d->engine, dirty);
+	t1 = now_usec();
+	log_debug("reconcile (dirty %#x): %d change(s) in %llu us", dirty, r,
+		  (unsigned long long)(t1 - t0));
 	daemon_status(d);
 	if (r >= 0)
 		d->retry_usec = 0;
@@ -255,7 +269,6 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	struct daemon *d = userdata;
 	struct rr_config *c = NULL;
 	char first[512];
-	struct timespec ts;
 	int r;
 
 	r = daemon_load_config(d->config_path, &c, first, sizeof(first));
@@ -265,9 +278,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 		sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 		return 0;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_usec());
 	log_info("reloading %s", d->config_path);
 	engine_set_config(d->engine, c);
 	d->dirty = 0;

@@ -97,9 +97,12 @@ log_lines() { grep -vc '^<7>' "$RR_LOG"; }
 # settle: a barrier. Delete our nft table and wait until the daemon has put
 # it back: every rtnetlink event sent before was read before that reconcile.
 settle() {
-	in_ns host nft delete table inet replyroute &&
-		poll 5 eval '[[ $(in_ns host nft list table inet replyroute 2>&1) == "$SEED_NFT" ]]'
+	in_ns host nft delete table inet replyroute && poll 5 nft_is_seed
 }
+nft_is_seed() { [[ $(in_ns host nft list table inet replyroute 2>&1) == "$SEED_NFT" ]]; }
+
+# no_main_default: main has no IPv4 default route.
+no_main_default() { ! routes host main -4 | grep ^default; }
 
 # The default route via eth1 that DHCP would install again.
 main_default() {
@@ -156,7 +159,7 @@ traffic "$ADDR" b
 ip -n "$NS_HOST" link set eth1 down || fail "c: link down"
 expect_ok "c: eth1 down: rule and routes withdrawn" poll 5 withdrawn
 expect_ok "c: eth1 down: the kernel dropped main's default route" \
-	eval '[[ -z $(routes host main -4 | grep ^default) ]]'
+	no_main_default
 ip -n "$NS_HOST" link set eth1 up || fail "c: link up"
 poll 5 link_up host eth1 || fail "c: eth1 did not come up"
 expect_ok "c: eth1 up, no default route: connected routes only" poll 5 converged "$ADDR" -
@@ -218,6 +221,7 @@ traffic "$ADDR" "g ($GW1)"
 # h. Our rule deleted.
 ip -n "$NS_HOST" rule del priority 1000 || fail "h: rule del"
 expect_ok "h: rule deleted: back" poll 5 converged "$ADDR" "$GW1"
+traffic "$ADDR" h
 
 # i. One of our routes deleted.
 ip -n "$NS_HOST" route del default table 100 || fail "i: route del"

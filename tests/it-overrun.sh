@@ -91,6 +91,8 @@ converged() {
 }
 
 overruns() { grep -c "$OVERRUN" "$RR_LOG"; }
+# overran_since N: more overrun lines than N.
+overran_since() { (($(overruns) > $1)); }
 
 start_bg host env REPLYROUTE_RCVBUF=1024 "$REPLYROUTED" -c "$CONF" -v
 RR_PID=$BG_PID
@@ -133,7 +135,7 @@ expect_eq "after the burst: table 100 (the computed list)" \
 198.18.7.0/24 dev eth0 proto 205 scope link src $EXTRA0
 203.0.113.0/24 dev eth1 proto 205 scope link src $KEEP" "$(routes host 100 | norm)"
 expect_ok "the daemon logged the overrun (it did exercise ENOBUFS)" \
-	poll 5 eval '(($(overruns) > N))'
+	poll 5 overran_since "$N"
 expect_eq "exactly one replyroute rule" 1 "$(rules host | norm | grep -c 'proto 205')"
 expect_ok "ping mon -> $KEEP" ping_ok mon "$KEEP"
 expect_ok "TCP mon -> $KEEP" tcp_ok mon host "$KEEP" "$PORT"

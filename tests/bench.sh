@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Benchmark: prints figures, asserts nothing about time. Seed topology
+# (tests/topo-seed.sh), optionally N extra tracked veth interfaces.
+#
+#   BUILD_DIR=build tests/bench.sh [EXTRA_INTERFACES]
+#
+# Figures: wall time of `replyrouted --once` (median of 20), daemon cold start
+# to READY, in-process reconcile time, address change -> converged (median of
+# 100, measured from rtnetlink notifications), RSS, idle wakeups.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+need_cmd python3
+topo_seed
+EXTRA=${1:-0}
+
+CONF=$T/replyroute.conf
+printf '[Interface]\nName=eth1\nTable=100\nMark=0x1\n' >"$CONF"
+# Extra interfaces: veth pairs inside the host namespace, each tracked.
+if ((EXTRA > 0)); then
+	{
+		for ((i = 1; i <= EXTRA; i++)); do
+			echo "link add name up$i type veth peer name upp$i"
+			echo "link set up$i up"
+			echo "link set upp$i up"
+			echo "addr add 198.18.$((i / 250 + 1)).$((i % 250 + 1))/32 dev up$i"
+		done
+	} | ip -n "$NS_HOST" -batch - || fail "creating $EXTRA interfaces"
+	for ((i = 1; i <= EXTRA; i++)); do
+		printf '[Interface]\nName=up%d\nTable=%d\nMark=%#x\nGateway=198.19.0.1\n' \
+			"$i" $((1000 + i)) $((i + 1))
+	done >>"$CONF"
+	sed -i '1i [Global]\nMarkMask=0xffff\n' "$CONF"
+fi
+export RUNTIME_DIRECTORY=$T/run
+ns_ms() { echo "scale=2; $1 / 1000000" | bc 2>/dev/null || echo "$(($1 / 1000000))"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "# replyroute benchmark: seed topology + $EXTRA extra tracked interfaces, $(nproc) cores"
+
+# 1. --once, cold (first run installs) and warm (converged: reads and compares only).
+t0=$EPOCHREALTIME
+in_ns host "$REPLYROUTED" -c "$CONF" --once 2>/dev/null || fail "--once failed"
+t1=$EPOCHREALTIME
+printf 'once, first (installs everything): %.2f ms\n' "$(echo "($t1 - $t0) * 1000" | bc -l)"
+for i in $(seq 20); do
+	t0=$EPOCHREALTIME
+	in_ns host "$REPLYROUTED" -c "$CONF" --once 2>/dev/null
+	t1=$EPOCHREALTIME
+	echo "($t1 - $t0) * 1000" | bc -l
+done | median | xargs printf 'once, converged (median of 20, includes exec): %.2f ms\n'
+in_ns host "$REPLYROUTED" -c "$CONF" --cleanup 2>/dev/null
+
+# 2. Daemon cold start to READY (first line "ready:" in its log).
+t0=$EPOCHREALTIME
+start_bg host "$REPLYROUTED" -c "$CONF" -v
+DPID=$BG_PID
+poll 30 grep -q 'ready:' "$BG_LOG" || fail "daemon not ready"
+t1=$EPOCHREALTIME
+printf 'daemon cold start to READY (polled every 20 ms): %.1f ms\n' \
+	"$(echo "($t1 - $t0) * 1000" | bc -l)"
+
+# 3. Address change -> converged.
+in_ns host python3 "$(dirname "$0")/bench-converge.py" 100 || fail "bench-converge failed"
+grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' "$BG_LOG" |
+	awk '$5 > 0 {print $(NF-1)}' | median |
+	xargs printf 'in-process reconcile that changed something (median): %s us\n'
+
+# 4. Memory and idleness.
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$DPID/status")
+echo "daemon RSS: $rss kB"
+c0=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$DPID/status")
+t0=$EPOCHREALTIME
+read -r -t 5 <> <(:) || true
+c1=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$DPID/status")
+printf 'idle wakeups over %.1f s with nothing happening: %d\n' \
+	"$(echo "$EPOCHREALTIME - $t0" | bc -l)" $((c1 - c0))
+stop_bg "$DPID" TERM >/dev/null
+pass "benchmark ran"
+finish

@@ -1,0 +1,210 @@
+#!/bin/bash
+# Assertions against replyroute.service under a real systemd.  Run as root
+# inside a throw-away container/VM with a private network namespace (run.sh
+# does that); it creates the veth pair eth1/peer1 and overwrites
+# /etc/replyroute/replyroute.conf.  Prints "ok - ..." / "not ok - ..." and a
+# closing "N passed, N failed" line; exits non-zero when anything failed.
+set -u
+export LC_ALL=C SYSTEMD_PAGER= SYSTEMD_COLORS=0
+
+UNIT=replyroute.service
+CONF=/etc/replyroute/replyroute.conf
+DROPIN_DIR=/run/systemd/system/$UNIT.d
+SYSCTL=/proc/sys/net/ipv4/conf/eth1/src_valid_mark
+MAX_EXPOSURE=2.0
+
+# routing protocol number: from the shipped rt_protos.d entry, else meson's default
+PROTO_NUM=$(awk '$2 == "replyroute" { print $1; exit }' /etc/iproute2/rt_protos.d/*.conf 2>/dev/null)
+PROTO_NUM=${PROTO_NUM:-205}
+PROTO_RE="proto (replyroute|$PROTO_NUM)( |\$)"
+
+passed=0 failed=0
+ok()    { passed=$((passed + 1)); echo "ok - $*"; }
+notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
+not()   { ! "$@"; }
+diag()  { sed 's/^/# /'; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# wait_for SECONDS CMD...: poll CMD every 0.1s until it succeeds or time runs out
+wait_for() {
+	local deadline=$(( $(now_ms) + $1 * 1000 )); shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+sc() { timeout 90 systemctl "$@"; }
+prop() { systemctl show -p "$1" --value "$UNIT"; }
+
+is_active()   { [ "$(systemctl is-active "$UNIT")" = active ]; }
+is_inactive() { [ "$(systemctl is-active "$UNIT")" = inactive ]; }
+status_has()  { prop StatusText | grep -q -- "$1"; }
+# rule_for MARK TABLE: our fwmark rule to TABLE, tagged with our protocol
+rule_for()    { ip -4 rule show | grep -E "fwmark $1/0xff lookup $2( |\$)" | grep -Eq "$PROTO_RE"; }
+no_rule_for() { ! ip -4 rule show | grep -Eq "lookup $1( |\$).*$PROTO_RE"; }
+no_our_rules() { ! { ip -4 rule show; ip -6 rule show; } | grep -Eq "$PROTO_RE"; }
+default_in()  { ip -4 route show table "$1" 2>/dev/null | grep -E '^default via 203\.0\.113\.1 dev eth1( |$)' | grep -Eq "$PROTO_RE"; }
+table_empty() { [ -z "$(ip -4 route show table "$1" 2>/dev/null)" ] && [ -z "$(ip -6 route show table "$1" 2>/dev/null)" ]; }
+nft_table()   { nft list table inet replyroute >/dev/null 2>&1; }
+no_nft_table() { ! nft_table; }
+sysctl_is()   { [ "$(cat "$SYSCTL")" = "$1" ]; }
+restarts()    { prop NRestarts; }
+restarted_after() { [ "$(restarts)" -gt "$1" ] && is_active && [ "$(prop MainPID)" != "$2" ] && [ "$(prop MainPID)" != 0 ]; }
+
+write_conf() { # TABLE MARK
+	mkdir -p "${CONF%/*}"
+	cat >"$CONF" <<-EOC
+	# written by tests/systemd/inside.sh
+	[Interface]
+	Name=eth1
+	Table=$1
+	Mark=$2
+	Gateway=203.0.113.1
+	EOC
+}
+
+dump_state() {
+	echo "--- systemctl status"; systemctl status --no-pager -l "$UNIT" 2>&1 | tail -n 20
+	echo "--- journal"; journalctl -b --no-pager -o short-monotonic -u "$UNIT" 2>&1 | tail -n 60
+	echo "--- ip rule"; ip rule show; ip -6 rule show
+	echo "--- nft"; nft list ruleset 2>&1 | head -n 40
+} 2>&1 | diag
+
+cleanup() {
+	rm -rf "$DROPIN_DIR"
+	systemctl daemon-reload
+	systemctl stop "$UNIT" 2>/dev/null
+	ip link del eth1 2>/dev/null
+}
+trap cleanup EXIT
+
+echo "# $(systemctl --version | head -n1)"
+echo "# $(systemctl show -p ExecStart --value "$UNIT" | head -n1)"
+
+# --- network: a veth pair inside this (private) network namespace ---------------
+ip link del eth1 2>/dev/null
+ip link add name eth1 type veth peer name peer1 &&
+	ip addr add 203.0.113.2/24 dev eth1 &&
+	ip addr add 203.0.113.1/24 dev peer1 &&
+	ip link set peer1 up && ip link set eth1 up ||
+	{ echo "Bail out! cannot create the veth pair"; exit 1; }
+wait_for 10 sh -c 'ip -4 route show dev eth1 | grep -q 203.0.113.0/24'
+SYSCTL_ORIG=$(cat "$SYSCTL")
+check "eth1 starts with src_valid_mark=0" [ "$SYSCTL_ORIG" = 0 ]
+
+DAEMON=$(systemctl show -p ExecStart --value "$UNIT" | sed -n 's/.*path=\([^ ;]*\).*/\1/p' | head -n1)
+
+# --- --check ---------------------------------------------------------------------
+write_conf 100 0
+"$DAEMON" --check >/dev/null 2>&1; rc=$?
+check "replyrouted --check on Mark=0 exits 78 (EX_CONFIG), got $rc" [ "$rc" = 78 ]
+write_conf 100 0x1
+"$DAEMON" --check >/dev/null 2>&1; rc=$?
+check "replyrouted --check on a valid config exits 0, got $rc" [ "$rc" = 0 ]
+
+# --- start -------------------------------------------------------------------------
+check "systemctl start" sc start "$UNIT"
+check "is-active = active" is_active
+check "StatusText mentions eth1" wait_for 5 status_has eth1
+echo "# StatusText: $(prop StatusText)"
+check "ip rule: fwmark 0x1/0xff lookup 100 $PROTO_RE" wait_for 5 rule_for 0x1 100
+check "table 100: default via 203.0.113.1 dev eth1, tagged" wait_for 5 default_in 100
+check "nft table inet replyroute exists" wait_for 5 nft_table
+check "src_valid_mark(eth1) = 1" wait_for 5 sysctl_is 1
+[ "$failed" = 0 ] || dump_state
+
+# --- reload with a changed table -------------------------------------------------
+PID_BEFORE=$(prop MainPID)
+write_conf 200 0x1
+check "systemctl reload (Table=100 -> 200)" sc reload "$UNIT"
+check "rule now looks up 200" wait_for 10 rule_for 0x1 200
+check "no rule to table 100 left" wait_for 10 no_rule_for 100
+check "table 100 is empty" wait_for 10 table_empty 100
+check "table 200: default via 203.0.113.1 dev eth1" wait_for 10 default_in 200
+check "still active after reload" is_active
+check "same main PID after reload" [ "$(prop MainPID)" = "$PID_BEFORE" ]
+
+# --- reload with an invalid config fails and changes nothing --------------------
+write_conf 200 0
+check "systemctl reload with Mark=0 fails" not sc reload "$UNIT"
+sleep 0.5   # (would a SIGHUP had been sent, give the daemon a moment to misbehave)
+check "still active after the failed reload" is_active
+check "same main PID after the failed reload" [ "$(prop MainPID)" = "$PID_BEFORE" ]
+check "rule lookup 200 still installed" rule_for 0x1 200
+check "table 200 default route still installed" default_in 200
+check "nft table still installed" nft_table
+write_conf 200 0x1
+[ "$failed" = 0 ] || dump_state
+
+# --- stop removes everything -------------------------------------------------------
+NR0=$(restarts)
+check "systemctl stop" sc stop "$UNIT"
+check "is-active = inactive" is_inactive
+check "Result=success after stop" [ "$(prop Result)" = success ]
+check "no rule with $PROTO_RE left" no_our_rules
+check "table 200 is empty" table_empty 200
+check "no nft table inet replyroute" no_nft_table
+check "src_valid_mark(eth1) restored to $SYSCTL_ORIG" sysctl_is "$SYSCTL_ORIG"
+[ "$failed" = 0 ] || dump_state
+
+# --- watchdog: a hung daemon is killed and restarted ------------------------------
+mkdir -p "$DROPIN_DIR"
+cat >"$DROPIN_DIR/test.conf" <<EOC
+[Service]
+WatchdogSec=2s
+TimeoutAbortSec=10s
+LimitCORE=0
+EOC
+systemctl daemon-reload
+check "start with WatchdogSec=2s" sc start "$UNIT"
+check "watchdog armed (WatchdogUSec=2s)" [ "$(prop WatchdogUSec)" = 2s ]
+wait_for 5 rule_for 0x1 200
+NR0=$(restarts)
+PID0=$(prop MainPID)
+T_STOP=$(date '+%Y-%m-%d %H:%M:%S')
+sleep 2.5   # the daemon must keep a 2s watchdog happy on its own
+unchanged() { [ "$(restarts)" = "$1" ] && [ "$(prop MainPID)" = "$2" ] && is_active; }
+check "still running after 2.5s with WatchdogSec=2s (the daemon pings)" unchanged "$NR0" "$PID0"
+kill -STOP "$PID0"
+check "SIGSTOPped daemon is killed and restarted within 30s" wait_for 30 restarted_after "$NR0" "$PID0"
+check "journal reports the watchdog timeout" \
+	wait_for 5 sh -c "journalctl -b --no-pager -u $UNIT --since '$T_STOP' | grep -qi 'watchdog timeout'"
+check "after the restart: rule lookup 200 installed again" wait_for 10 rule_for 0x1 200
+check "after the restart: table 200 default route" wait_for 10 default_in 200
+check "after the restart: nft table" wait_for 10 nft_table
+check "after the restart: src_valid_mark(eth1) = 1" wait_for 10 sysctl_is 1
+rm -rf "$DROPIN_DIR"
+systemctl daemon-reload
+check "stop after the watchdog restart" sc stop "$UNIT"
+check "no rule with $PROTO_RE left" no_our_rules
+check "table 200 is empty" table_empty 200
+check "no nft table inet replyroute" no_nft_table
+check "src_valid_mark(eth1) restored to $SYSCTL_ORIG across the restart (RuntimeDirectoryPreserve)" sysctl_is "$SYSCTL_ORIG"
+[ "$failed" = 0 ] || dump_state
+
+# --- a bad config at start: fails, and no restart loop (RestartPreventExitStatus) ----
+systemctl reset-failed "$UNIT" 2>/dev/null
+write_conf 100 0
+NR0=$(restarts)
+check "systemctl start with Mark=0 fails" not sc start "$UNIT"
+sleep 1   # a restart loop would have started by now (RestartSec=100ms)
+check "unit is failed, not restarting" [ "$(systemctl is-active "$UNIT")" = failed ]
+check "no automatic restart after a config error" [ "$(restarts)" = "$NR0" ]
+check "nothing installed after the failed start" no_our_rules
+systemctl reset-failed "$UNIT" 2>/dev/null
+write_conf 100 0x1
+
+# --- systemd-analyze security --------------------------------------------------------
+sec=$(systemd-analyze security --no-pager "$UNIT" 2>&1)
+score=$(printf '%s\n' "$sec" | sed -n 's/.*Overall exposure level for [^:]*: *\([0-9.]*\).*/\1/p' | tail -n1)
+echo "# systemd-analyze security: ${score:-?}"
+if [ -n "$score" ] && awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
+	ok "systemd-analyze security exposure $score <= $MAX_EXPOSURE"
+else
+	notok "systemd-analyze security exposure ${score:-?} <= $MAX_EXPOSURE"
+	printf '%s\n' "$sec" | grep -v '^  ✓' | diag
+fi
+
+[ "$failed" = 0 ] || dump_state
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,178 @@
+#!/bin/bash
+# Boot the cached Debian rootfs (mkroot.sh) under a real systemd in
+# systemd-nspawn, install a `meson install --destdir DESTDIR` tree into it and
+# run tests/systemd/inside.sh there.  Exit status: that of inside.sh (or 1 when
+# the harness itself fails).
+#
+#   tests/systemd/run.sh DESTDIR
+#
+# Environment:
+#   RR_NSPAWN_CACHE   rootfs cache (see mkroot.sh)
+#   RR_KEEP_LOGS=1    keep the work directory (console log) even on success
+#   RR_BOOT_TIMEOUT   seconds to wait for the container to boot (default 120)
+#   RR_TEST_TIMEOUT   seconds for inside.sh (default 600)
+#
+# The container has a private network namespace (only lo, plus the veth pair
+# the test creates inside it), a volatile overlay root (the cached rootfs is
+# never written), and is always powered off and cleaned up on exit.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log() { printf 'run.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+[ $# -eq 1 ] || { echo "usage: $0 DESTDIR" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "must run as root"
+DESTDIR=$(realpath -e "$1") || die "no such directory: $1"
+[ -d "$DESTDIR" ] || die "not a directory: $DESTDIR"
+
+T0=$(now_ms)
+
+# --- what is in DESTDIR (no prefix is assumed) ---------------------------------
+DAEMON=$(find "$DESTDIR" -name replyrouted \( -type f -o -type l \) -path '*bin/*' | head -n1)
+UNITFILE=$(find "$DESTDIR" -name replyroute.service -path '*/systemd/system/*' | head -n1)
+[ -n "$DAEMON" ] || die "no */bin/replyrouted or */sbin/replyrouted under $DESTDIR"
+[ -n "$UNITFILE" ] || die "no */systemd/system/replyroute.service under $DESTDIR"
+log "daemon: /${DAEMON#"$DESTDIR"/}, unit: /${UNITFILE#"$DESTDIR"/}"
+
+ROOT=$("$HERE/mkroot.sh")
+[ -x "$ROOT/lib/systemd/systemd" ] || die "mkroot.sh gave no usable rootfs"
+command -v nsenter >/dev/null || die "nsenter (util-linux) missing"
+
+NAME=rr-test-$$-$RANDOM
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/replyroute-nspawn.XXXXXX")
+CONSOLE=$WORK/console.log
+NSPAWN_PID=
+LEADER=
+CGROUPS=()
+RC=1
+
+# --- cleanup: always power off and remove what we created --------------------------
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+wait_gone() { # PID TIMEOUT_MS
+	local deadline=$(( $(now_ms) + $2 ))
+	while alive "$1"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+cleanup() {
+	set +e
+	if alive "$NSPAWN_PID"; then
+		# nspawn turns SIGTERM into an orderly poweroff of the container
+		kill -TERM "$NSPAWN_PID" 2>/dev/null
+		if ! wait_gone "$NSPAWN_PID" 30000; then
+			log "container did not power off in 30s; killing it"
+			alive "$LEADER" && kill -KILL "$LEADER" 2>/dev/null   # ends the whole PID namespace
+			wait_gone "$NSPAWN_PID" 5000 || kill -KILL "$NSPAWN_PID" 2>/dev/null
+		fi
+	fi
+	[ -n "$NSPAWN_PID" ] && wait "$NSPAWN_PID" 2>/dev/null
+	# our private cgroups: kill stragglers (only possible after a SIGKILL), remove
+	local cg d p
+	for cg in "${CGROUPS[@]}"; do
+		[ -d "$cg" ] || continue
+		for d in $(find "$cg" -depth -type d); do
+			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		done
+		for d in $(find "$cg" -depth -type d); do
+			for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+		done
+		[ -d "$cg" ] && log "warning: could not remove cgroup $cg"
+	done
+	if [ "$RC" -ne 0 ] && [ -s "$CONSOLE" ]; then
+		log "last lines of the container console ($CONSOLE):"
+		tail -n 40 "$CONSOLE" | sed 's/\x1b\[[0-9;]*m//g' >&2
+	fi
+	if [ "$RC" -eq 0 ] && [ "${RR_KEEP_LOGS:-0}" != 1 ]; then
+		rm -rf "$WORK"
+	else
+		log "logs kept in $WORK"
+	fi
+	log "total $(( ($(now_ms) - T0) / 1000 ))s, exit $RC"
+}
+trap 'RC=$?; cleanup; exit $RC' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# --- a private cgroup for the container when the host is not systemd --------------
+# Without a systemd host nspawn (--keep-unit --register=no) uses the cgroup it
+# was started in; give it its own so that concurrent runs never share one and
+# nothing is left in the host's root cgroup.
+if [ ! -d /run/systemd/system ]; then
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		hier=(/sys/fs/cgroup)
+	else
+		hier=()
+		for h in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
+			mountpoint -q "$h" && hier+=("$h")
+		done
+	fi
+	for h in "${hier[@]}"; do
+		mkdir "$h/replyroute-$NAME"
+		CGROUPS+=("$h/replyroute-$NAME")
+	done
+fi
+
+# --- boot ----------------------------------------------------------------------------
+log "booting $ROOT as $NAME"
+TB=$(now_ms)
+(
+	for cg in "${CGROUPS[@]}"; do echo "$BASHPID" >"$cg/cgroup.procs"; done
+	exec systemd-nspawn --quiet --boot --private-network --register=no --keep-unit \
+		--volatile=overlay --console=read-only \
+		-D "$ROOT" -M "$NAME" \
+		--bind-ro="$DESTDIR:/mnt/replyroute-destdir" \
+		--bind-ro="$HERE:/mnt/replyroute-tests"
+) </dev/null >"$CONSOLE" 2>&1 &
+NSPAWN_PID=$!
+
+# The container's PID 1 is the child of nspawn that is PID 1 in its own namespace.
+deadline=$(( TB + 30000 ))
+while [ -z "$LEADER" ]; do
+	alive "$NSPAWN_PID" || die "systemd-nspawn exited early"
+	for c in $(pgrep -P "$NSPAWN_PID" 2>/dev/null); do
+		if [ "$(awk '/^NSpid:/ { print $NF }' "/proc/$c/status" 2>/dev/null)" = 1 ]; then
+			LEADER=$c
+		fi
+	done
+	[ -n "$LEADER" ] && break
+	[ "$(now_ms)" -lt "$deadline" ] || die "no container PID 1 after 30s"
+	sleep 0.1
+done
+
+# run a command inside the container (all its namespaces, clean environment)
+incont() {
+	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		LANG=C.UTF-8 TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0 \
+		nsenter --target "$LEADER" --all --root --wd=/ -- "$@"
+}
+
+boot_timeout=${RR_BOOT_TIMEOUT:-120}
+deadline=$(( TB + boot_timeout * 1000 ))
+state=
+while :; do
+	alive "$NSPAWN_PID" || die "systemd-nspawn exited during boot"
+	state=$(incont timeout 10 systemctl is-system-running --wait 2>/dev/null) || true
+	case $state in running|degraded) break ;; esac
+	[ "$(now_ms)" -lt "$deadline" ] || die "container not booted after ${boot_timeout}s (state: ${state:-none})"
+	sleep 0.2
+done
+log "container up in $(( ($(now_ms) - TB) / 1000 )).$(( ($(now_ms) - TB) % 1000 / 100 ))s: $state"
+if [ "$state" = degraded ]; then
+	incont systemctl --failed --no-legend --no-pager >&2 || true
+fi
+
+# --- install DESTDIR into the (volatile) root and run the assertions ----------------
+incont sh -ec '
+	tar -C /mnt/replyroute-destdir -cf - . |
+		tar -C / -xf - --no-overwrite-dir --keep-directory-symlink
+	systemctl daemon-reload
+' || die "installing DESTDIR into the container failed"
+
+set +e
+incont timeout "${RR_TEST_TIMEOUT:-600}" bash /mnt/replyroute-tests/inside.sh
+RC=$?
+set -e
+exit "$RC"
