@@ -92,63 +92,52 @@ const char *engine_status(struct rr_engine *e)
 	return e->status;
 }
 
-static uint64_t fnv1a(const char *s)
+static void nft_state_path(struct rr_engine *e, char *buf, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; s && *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
+	snprintf(buf, len, "%s/nft", e->statedir);
 }
 
-/*
- * The nft table is known to be ours and current when the kernel's listing
- * hashes to what it did right after we last installed this very text.
- * STATEDIR/nft keeps both hashes, so this holds across processes too.
- */
-static int nft_state_read(struct rr_engine *e, uint64_t *text, uint64_t *listing)
+/* After a change: remember what is installed and how the kernel lists it. */
+static void nft_state_save(struct rr_engine *e)
 {
-	char path[PATH_MAX];
-	FILE *f;
-	int n;
+	struct ruleset_state s = {0};
+	char path[PATH_MAX], *listing = NULL;
+	int r;
 
-	snprintf(path, sizeof(path), "%s/nft", e->statedir);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%" SCNx64 " %" SCNx64, text, listing);
-	fclose(f);
-	return n == 2 ? 0 : -EINVAL;
-}
-
-static void nft_state_write(struct rr_engine *e, uint64_t text, uint64_t listing)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	(void)mkdir(e->statedir, 0755);
-	snprintf(path, sizeof(path), "%s/nft", e->statedir);
-	f = fopen(path, "we");
-	if (!f) {
-		log_warning("cannot write %s: %s, ignoring", path, strerror(errno));
-		return;
+	nft_state_path(e, path, sizeof(path));
+	if ((r = ruleset_list(e->nft, &listing)) == 0 &&
+	    (r = ruleset_state_from_config(e->config, &s)) == 0) {
+		s.text_hash = ruleset_hash(e->nft_text);
+		s.listing_hash = ruleset_hash(listing);
+		(void)mkdir(e->statedir, 0755);
+		r = ruleset_state_write(path, &s);
 	}
-	fprintf(f, "%016" PRIx64 " %016" PRIx64 "\n", text, listing);
-	fclose(f);
+	if (r < 0)
+		log_warning("cannot save nft state to %s: %s, ignoring", path, strerror(-r));
+	ruleset_state_clear(&s);
+	free(listing);
 }
 
 static void nft_state_remove(struct rr_engine *e)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/nft", e->statedir);
+	nft_state_path(e, path, sizeof(path));
 	(void)unlink(path);
 }
 
+/*
+ * The table is known to be ours and intact when the kernel's listing hashes
+ * to what it did right after our last change (STATEDIR/nft, so this holds
+ * across processes). Intact and current: nothing to do. Intact but for
+ * another config: a delta touching only the interfaces that changed.
+ * Otherwise (absent, modified by someone else): replaced whole, atomically.
+ */
 static int engine_nft(struct rr_engine *e)
 {
-	uint64_t saved_text = 0, saved_listing = 0;
-	char *listing = NULL;
+	struct ruleset_state saved = {0};
+	char path[PATH_MAX], *listing = NULL, *delta = NULL;
+	bool intact;
 	int r;
 
 	if (!e->nft_text && e->config->n_ifaces) {
@@ -173,20 +162,31 @@ static int engine_nft(struct rr_engine *e)
 		log_info("nft: deleted table inet %s", RULESET_TABLE);
 		return 1;
 	}
-	if (r == 0 && nft_state_read(e, &saved_text, &saved_listing) == 0 &&
-	    saved_text == fnv1a(e->nft_text) && saved_listing == fnv1a(listing)) {
-		free(listing);
+	nft_state_path(e, path, sizeof(path));
+	intact = r == 0 && ruleset_state_read(path, &saved) == 0 &&
+		 saved.listing_hash == ruleset_hash(listing);
+	free(listing);
+	if (intact && saved.text_hash == ruleset_hash(e->nft_text)) {
+		ruleset_state_clear(&saved);
 		return 0;
 	}
-	free(listing);
-	listing = NULL;
+	if (intact && ruleset_render_delta(&saved, e->config, &delta) == 0 && delta) {
+		r = ruleset_apply(e->nft, delta);
+		free(delta);
+		if (r == 0) {
+			ruleset_state_clear(&saved);
+			nft_state_save(e);
+			log_info("nft: updated table inet %s for the changed interfaces", RULESET_TABLE);
+			return 1;
+		}
+		log_warning("nft: delta failed (%s), replacing the table", ruleset_error(e->nft));
+	}
+	ruleset_state_clear(&saved);
 	if ((r = ruleset_replace(e->nft, e->nft_text)) < 0) {
 		log_error("nft: cannot install table inet %s: %s", RULESET_TABLE, ruleset_error(e->nft));
 		return r;
 	}
-	if (ruleset_list(e->nft, &listing) == 0)
-		nft_state_write(e, fnv1a(e->nft_text), fnv1a(listing));
-	free(listing);
+	nft_state_save(e);
 	log_info("nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
 		 e->config->n_ifaces, e->config->n_ifaces == 1 ? "" : "s");
 	return 1;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the pure parts: desired state and plan. No privileges, no kernel. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -414,6 +415,32 @@ static void test_ruleset(void)
 	CHECK(ruleset_render(&c, &text) == 0 && text == NULL);
 }
 
+/* A config change touches only the interfaces that changed. */
+static void test_ruleset_delta(void)
+{
+	struct rr_iface_conf ics[3] = {iface("eth1", 100, 0x1), iface("eth2", 101, 0x2),
+				       iface("eth3", 102, 0x3)};
+	struct rr_config c = {.mask = 0xff, .priority = 1000, .ifaces = ics, .n_ifaces = 2};
+	struct ruleset_state old = {0};
+	char *d = NULL;
+
+	CHECK(ruleset_state_from_config(&c, &old) == 0);
+	CHECK(ruleset_render_delta(&old, &c, &d) == 0 && d == NULL);
+	/* eth2 removed, eth3 added. */
+	ics[1] = ics[2];
+	CHECK(ruleset_render_delta(&old, &c, &d) == 0 && d);
+	CHECK(d && strstr(d, "delete element inet replyroute iface_mark { \"eth2\" }"));
+	CHECK(d && strstr(d, "delete chain inet replyroute ct_0x2"));
+	CHECK(d && strstr(d, "add element inet replyroute iface_mark { \"eth3\" : jump ct_0x3 }"));
+	CHECK(d && strstr(d, "add rule inet replyroute pkt_0x3 meta mark set meta mark & 0xffffff00 | 0x3"));
+	CHECK(d && !strstr(d, "eth1") && !strstr(d, "0x1 "));
+	free(d);
+	/* Another mask cannot be a delta. */
+	c.mask = 0xff00;
+	CHECK(ruleset_render_delta(&old, &c, &d) == -EINVAL);
+	ruleset_state_clear(&old);
+}
+
 int main(void)
 {
 	test_seed();
@@ -426,6 +453,7 @@ int main(void)
 	test_ipv6();
 	test_plan();
 	test_ruleset();
+	test_ruleset_delta();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
