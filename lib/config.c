@@ -830,6 +830,62 @@ static char *config_read_line(char *str, int num, void *stream)
 	return str;
 }
 
+static bool mark_taken(const struct rr_config *c, uint32_t mark)
+{
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].mark == mark)
+			return true;
+	return false;
+}
+
+/*
+ * Mark= omitted: in config order, the lowest multiple of MarkMask's lowest
+ * set bit that fits in the mask and no other interface uses.
+ */
+static void parser_auto_marks(struct parser *p)
+{
+	struct rr_config *c = p->cfg;
+	uint32_t step = c->mask & -c->mask;
+
+	if (!step || (p->mask_line && !p->mask_ok))
+		return;
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		struct rr_iface_conf *ifc = &c->ifaces[i];
+		uint64_t m;
+
+		if (!ifc->mark_auto)
+			continue;
+		for (m = step; m <= c->mask; m += step)
+			if (((uint32_t)m & ~c->mask) == 0 && !mark_taken(c, (uint32_t)m))
+				break;
+		if (m > c->mask) {
+			parser_error(p, ifc->line, "no free mark inside MarkMask=0x%" PRIx32
+				     " for this interface: set Mark=", c->mask);
+			continue;
+		}
+		ifc->mark = (uint32_t)m;
+	}
+}
+
+/* Tables named in rt_tables are someone's: automatic tables avoid them. */
+static void parser_named_tables(struct parser *p)
+{
+	struct rr_config *c = p->cfg;
+	bool any = false;
+
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		any |= c->ifaces[i].table_auto;
+	if (!any || rt_tables_load(&p->rt, p->rt_dir) < 0)
+		return;
+	c->named_tables = calloc(p->rt.n + 1, sizeof(*c->named_tables));
+	if (!c->named_tables) {
+		p->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < p->rt.n; i++)
+		c->named_tables[c->n_named_tables++] = p->rt.v[i].id;
+}
+
 /* The checks that need the whole file: required keys, mask, duplicates. */
 static void parser_finish(struct parser *p)
 {
@@ -841,10 +897,8 @@ static void parser_finish(struct parser *p)
 
 		if (!info->name)
 			parser_error(p, ifc->line, "[Interface] without Name=");
-		if (!info->table)
-			parser_error(p, ifc->line, "[Interface] without Table=");
-		if (!info->mark)
-			parser_error(p, ifc->line, "[Interface] without Mark=");
+		ifc->table_auto = !info->table;
+		ifc->mark_auto = !info->mark;
 
 		if (info->mark_ok && (p->mask_ok || !p->mask_line) && (ifc->mark & ~c->mask))
 			parser_error(p, info->mark, "Mark=%s is outside MarkMask=0x%" PRIx32,
@@ -881,6 +935,8 @@ static void parser_finish(struct parser *p)
 		if (!info->priority)
 			ifc->priority = c->priority;
 	}
+	parser_auto_marks(p);
+	parser_named_tables(p);
 }
 
 static void parser_done(struct parser *p)
@@ -969,6 +1025,7 @@ void config_free(struct rr_config *c)
 	if (!c)
 		return;
 	free(c->ifaces);
+	free(c->named_tables);
 	free(c->path);
 	free(c);
 }
@@ -982,9 +1039,14 @@ void config_print(const struct rr_config *c, FILE *out)
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		const struct rr_iface_conf *ifc = &c->ifaces[i];
 
-		fprintf(out, "\n[Interface]\nName=%s\nTable=%" PRIu32 "\nMark=0x%" PRIx32
-			"\nPriority=%" PRIu32 "\n",
-			ifc->name, ifc->table, ifc->mark, ifc->priority);
+		fprintf(out, "\n[Interface]\nName=%s\n", ifc->name);
+		if (ifc->table_auto)
+			fprintf(out, "# Table= allocated at run time, from %u\n", RR_AUTO_TABLE_BASE);
+		else
+			fprintf(out, "Table=%" PRIu32 "\n", ifc->table);
+		fprintf(out, "%sMark=0x%" PRIx32 "%s\nPriority=%" PRIu32 "\n",
+			ifc->mark_auto ? "# " : "", ifc->mark, ifc->mark_auto ? " (allocated)" : "",
+			ifc->priority);
 		if (ifc->gateway4.family && rr_addr_str(&ifc->gateway4, buf, sizeof(buf)))
 			fprintf(out, "Gateway=%s\n", buf);
 		if (ifc->gateway6.family && rr_addr_str(&ifc->gateway6, buf, sizeof(buf)))

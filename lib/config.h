@@ -29,6 +29,8 @@ struct rr_iface_conf {
 	struct rr_addr gateway4; /* family 0: learned */
 	struct rr_addr gateway6; /* family 0: learned */
 	bool source_rules;
+	bool table_auto; /* Table= omitted: allocated at run time (desired_assign_tables) */
+	bool mark_auto;  /* Mark= omitted: allocated at load time */
 	unsigned line; /* line of the [Interface] header, for messages */
 };
 
@@ -38,7 +40,12 @@ struct rr_config {
 	uint32_t priority;
 	struct rr_iface_conf *ifaces;
 	size_t n_ifaces;
+	uint32_t *named_tables; /* numbers named in rt_tables: never allocated */
+	size_t n_named_tables;
 };
+
+/* Where automatic table numbers start. */
+#define RR_AUTO_TABLE_BASE 1000u
 
 /* Where table names are looked up; tests point it elsewhere. */
 struct rr_config_env {

@@ -278,6 +278,53 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 	return 1;
 }
 
+static bool table_taken(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
+			uint32_t t, bool kernel)
+{
+	if (t == RT_TABLE_DEFAULT || t == RT_TABLE_MAIN || t == RT_TABLE_LOCAL || t == 0)
+		return true;
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].table == t)
+			return true;
+	for (size_t i = 0; i < c->n_named_tables; i++)
+		if (c->named_tables[i] == t)
+			return true;
+	if (!kernel)
+		return false;
+	/* Someone else's rule or route; replyroute's own leftovers may be taken over. */
+	for (size_t i = 0; i < v->n_rules; i++)
+		if (v->rules[i].table == t && v->rules[i].protocol != proto)
+			return true;
+	for (size_t i = 0; i < v->n_routes; i++)
+		if (v->routes[i].table == t && v->routes[i].protocol != proto)
+			return true;
+	return false;
+}
+
+int desired_assign_tables(struct rr_config *c, const struct rr_view *v, uint8_t proto)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		struct rr_iface_conf *ic = &c->ifaces[i];
+
+		if (!ic->table_auto || ic->table)
+			continue;
+		for (size_t j = 0; j < v->n_rules && !ic->table; j++) {
+			const struct rr_rule *r = &v->rules[j];
+
+			if (r->protocol == proto && r->fwmark == ic->mark && r->fwmask == c->mask &&
+			    !r->src.family && !table_taken(c, v, proto, r->table, false))
+				ic->table = r->table;
+		}
+		for (uint32_t t = RR_AUTO_TABLE_BASE; !ic->table && t != 0; t++)
+			if (!table_taken(c, v, proto, t, true))
+				ic->table = t;
+		n++;
+	}
+	return n;
+}
+
 int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
 		    struct rr_desired *ret)
 {

@@ -37,6 +37,14 @@ struct rr_desired {
 	size_t n_ifaces;
 };
 
+/*
+ * Give every interface with Table= omitted a table: the one replyroute's own
+ * rule for its mark already looks up (stable across restarts), else the
+ * lowest number from RR_AUTO_TABLE_BASE that no rt_tables name, no other
+ * interface, and no rule or route in the kernel uses. Returns how many.
+ */
+int desired_assign_tables(struct rr_config *c, const struct rr_view *v, uint8_t proto);
+
 int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
 		    struct rr_desired *ret);
 void desired_clear(struct rr_desired *d);

@@ -296,6 +296,16 @@ static int engine_routes_rules(struct rr_engine *e, const struct rr_desired *d)
 	return r;
 }
 
+static void engine_assign_tables(struct rr_engine *e)
+{
+	if (e->config == &empty_config || desired_assign_tables(e->config, &e->view, RR_PROTO) == 0)
+		return;
+	for (size_t i = 0; i < e->config->n_ifaces; i++)
+		if (e->config->ifaces[i].table_auto)
+			log_info("%s: table %u (allocated)", e->config->ifaces[i].name,
+				 e->config->ifaces[i].table);
+}
+
 int engine_reconcile(struct rr_engine *e, unsigned dirty)
 {
 	struct rr_desired d = {0};
@@ -305,6 +315,7 @@ int engine_reconcile(struct rr_engine *e, unsigned dirty)
 		dirty |= RR_DIRTY_LINKS | RR_DIRTY_NFT;
 	if ((r = engine_observe(e, dirty)) < 0)
 		return r;
+	engine_assign_tables(e);
 	if ((r = desired_compute(e->config, &e->view, RR_PROTO, &d)) < 0) {
 		log_error("computing desired state: %s", strerror(-r));
 		return r;
@@ -396,6 +407,7 @@ int engine_dry_run(struct rr_engine *e, FILE *out)
 
 	if ((r = engine_observe(e, RR_DIRTY_ALL)) < 0)
 		return r;
+	engine_assign_tables(e);
 	if ((r = desired_compute(e->config, &e->view, RR_PROTO, &d)) < 0)
 		return r;
 	desired_status(&d, e->status, sizeof(e->status));

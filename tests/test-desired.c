@@ -441,6 +441,35 @@ static void test_ruleset_delta(void)
 	ruleset_state_clear(&old);
 }
 
+static void test_assign_tables(void)
+{
+	struct rr_iface_conf ics[3] = {iface("eth1", 0, 0x1), iface("eth2", 1001, 0x2),
+				       iface("eth3", 0, 0x3)};
+	uint32_t named[] = {1000};
+	struct rr_config c = {.mask = 0xff, .ifaces = ics, .n_ifaces = 3, .named_tables = named,
+			      .n_named_tables = 1};
+	struct rr_view v = {0};
+	struct rr_route *foreign = view_add_route(&v);
+	struct rr_rule *ours;
+
+	ics[0].table_auto = ics[2].table_auto = true;
+	foreign->table = 1002; /* someone's route */
+	foreign->protocol = RTPROT_STATIC;
+	CHECK(desired_assign_tables(&c, &v, PROTO) == 2);
+	/* 1000 named in rt_tables, 1001 configured, 1002 in use. */
+	CHECK(ics[0].table == 1003 && ics[2].table == 1004);
+	CHECK(desired_assign_tables(&c, &v, PROTO) == 0);
+
+	/* A restart finds replyroute's own rule for the mark and keeps its table. */
+	ics[0].table = ics[2].table = 0;
+	ours = view_add_rule(&v);
+	*ours = (struct rr_rule){.family = AF_INET, .table = 1500, .fwmark = 0x3, .fwmask = 0xff,
+				 .protocol = PROTO, .action = FR_ACT_TO_TBL};
+	CHECK(desired_assign_tables(&c, &v, PROTO) == 2);
+	CHECK(ics[2].table == 1500 && ics[0].table == 1003);
+	view_clear(&v);
+}
+
 int main(void)
 {
 	test_seed();
@@ -454,6 +483,7 @@ int main(void)
 	test_plan();
 	test_ruleset();
 	test_ruleset_delta();
+	test_assign_tables();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;

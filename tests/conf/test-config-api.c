@@ -346,13 +346,12 @@ static void test_load_errors(void)
 		       "Mark=0x300\n",
 		       NULL, &buf) == -EINVAL);
 	CHECK(in_order(buf, (const char *const[]) {
-		"test.conf:1: [Interface] without Table=\n",
 		"test.conf:3: Mark=0x300 is outside MarkMask=0x1ff\n",
 		"test.conf:7: Name=eth1 already used at line 2\n",
 		"test.conf:9: Mark=0x300 is outside MarkMask=0x1ff\n",
 		"test.conf:9: Mark=0x300 already used at line 3\n",
 		NULL }));
-	CHECK(count_lines(buf) == 5);
+	CHECK(count_lines(buf) == 4);
 	free(buf);
 }
 
