@@ -192,9 +192,36 @@ static int engine_nft(struct rr_engine *e)
 	return 1;
 }
 
+static void restored(const char *ifname, int value, int err)
+{
+	if (err < 0)
+		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: cannot restore %d: %s", ifname,
+			  value, strerror(-err));
+	else
+		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored", ifname, value);
+}
+
+static bool iface_tracked(const char *ifname, void *userdata)
+{
+	const struct rr_config *c = userdata;
+
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (strcmp(c->ifaces[i].name, ifname) == 0)
+			return true;
+	return false;
+}
+
 static int engine_sysctls(struct rr_engine *e, const struct rr_desired *d)
 {
 	int changes = 0, err = 0;
+
+	/* An interface the config no longer names gets its value back now, not at stop. */
+	if (e->config_changed) {
+		int r = sysctl_restore_untracked(e->statedir, iface_tracked, e->config, restored);
+
+		if (r > 0)
+			changes += r;
+	}
 
 	for (size_t i = 0; i < d->n_sysctls; i++) {
 		int r = sysctl_enable(e->statedir, d->sysctls[i]);
@@ -350,14 +377,6 @@ int engine_reconcile(struct rr_engine *e, unsigned dirty)
 	return err < 0 ? err : changes;
 }
 
-static void restored(const char *ifname, int value, int err)
-{
-	if (err < 0)
-		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: cannot restore %d: %s", ifname,
-			  value, strerror(-err));
-	else
-		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored", ifname, value);
-}
 
 int engine_cleanup(struct rr_engine *e)
 {

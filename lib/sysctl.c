@@ -87,6 +87,12 @@ int sysctl_enable(const char *statedir, const char *ifname)
 
 int sysctl_restore_all(const char *statedir, void (*done)(const char *ifname, int value, int err))
 {
+	return sysctl_restore_untracked(statedir, NULL, NULL, done);
+}
+
+int sysctl_restore_untracked(const char *statedir, bool (*tracked)(const char *ifname, void *userdata),
+			     void *userdata, void (*done)(const char *ifname, int value, int err))
+{
 	char dir[PATH_MAX], saved[PATH_MAX + 256], path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
@@ -99,7 +105,7 @@ int sysctl_restore_all(const char *statedir, void (*done)(const char *ifname, in
 	while ((de = readdir(d))) {
 		int value = -1, r;
 
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || (tracked && tracked(de->d_name, userdata)))
 			continue;
 		snprintf(saved, sizeof(saved), "%s/%s", dir, de->d_name);
 		r = read_int(saved, &value);

@@ -17,4 +17,7 @@ int sysctl_enable(const char *statedir, const char *ifname);
 /* Put back every value saved in statedir; returns the number restored or negative errno.
  * Calls done(ifname, old) for each. */
 int sysctl_restore_all(const char *statedir, void (*done)(const char *ifname, int value, int err));
+/* The same for the interfaces that keep(ifname, userdata) says are no longer tracked. */
+int sysctl_restore_untracked(const char *statedir, bool (*tracked)(const char *ifname, void *userdata),
+			     void *userdata, void (*done)(const char *ifname, int value, int err));
 int sysctl_read(const char *ifname, int *ret);

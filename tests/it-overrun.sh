@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # A netlink overrun (ENOBUFS) loses notifications; the daemon must read
 # everything again and still converge exactly (DESIGN §2). Its notification
-# sockets get a tiny receive buffer (REPLYROUTE_RCVBUF), then one "ip -batch"
-# makes 1001 address changes; the log must show the overrun, and the final
-# state must be exactly the one computed from the final addresses.
-# Topology: tests/topo-seed.sh.
+# sockets get a tiny receive buffer (REPLYROUTE_RCVBUF=1024); the log must
+# show the overrun, and the state must be exactly the one computed from the
+# addresses in the end. Topology: tests/topo-seed.sh.
 #
 #   +---- mon ----+      +------------------- rtr -------------------+
 #   | mon0        |      | r_mon 198.51.100.1/24                     |
@@ -13,16 +12,21 @@
 #   +-------------+             |                       |
 #                        +------+------ host -----------+------------+
 #                        | eth0 192.0.2.2/24    eth1 203.0.113.2/24  |
-#                        |  (+198.18.7.1/24     (-> 203.0.113.77/24) |
-#                        |   after the burst)   promote_secondaries=1|
+#                        |  +198.18.9.1/24 (1)    -> 203.0.113.77/24 |
+#                        |  +198.18.7.1/24 (2)       (2)             |
 #                        | 198.51.100/24 via 192.0.2.1 dev eth0      |
 #                        | default via 203.0.113.1 dev eth1 (learned)|
+#                        | eth1 promote_secondaries=1                |
 #                        +-------------------------------------------+
 #
-# The burst, in order: on eth1 add 198.18.X.1/24 (X = 0..249) and
-# 203.0.113.3..252/24 (secondaries); delete all the 198.18.X.1; delete the
-# secondaries but .77; delete 203.0.113.2 (.77 is promoted, and the kernel
-# silently drops every route with source .2); add 198.18.7.1/24 to eth0.
+# 1. Deterministic: the daemon frozen (SIGSTOP), route changes in table 300
+#    fill its buffer, then 198.18.9.1/24 goes on eth0, and its notifications
+#    are certainly lost; only the full dump after the overrun finds it.
+# 2. One "ip -batch" of 1001 address changes while it runs: on eth1 add
+#    198.18.X.1/24 (X = 0..249) and 203.0.113.3..252/24 (secondaries); delete
+#    all the 198.18.X.1; delete the secondaries but .77; delete 203.0.113.2
+#    (.77 is promoted, and the kernel silently drops every route with source
+#    .2); add 198.18.7.1/24 to eth0.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
@@ -32,6 +36,7 @@ topo_seed
 PORT=21
 KEEP=203.0.113.77
 EXTRA0=198.18.7.1
+EXTRA1=198.18.9.1
 sysctl_set host net.ipv4.conf.eth1.promote_secondaries 1
 
 CONF=$T/replyroute.conf
@@ -90,7 +95,23 @@ converged() {
 	return "$bad"
 }
 
+# stopped PID: PID is stopped (SIGSTOP).
+stopped() {
+	local s
+	read -r s <"/proc/$1/stat" || return 1
+	s=${s##*) }
+	[[ ${s:0:1} == T ]]
+}
+
+# resume PID: continue PID if it is still there (SIGCONT).
+resume() { kill -CONT "$1" 2>/dev/null; }
+
 overruns() { grep -c "$OVERRUN" "$RR_LOG"; }
+# noop_reconciles: how many reconciles changed nothing (debug log).
+noop_reconciles() { grep -c '^<7>reconcile .*: 0 change' "$RR_LOG"; }
+# noop_since M: more of them than M.
+noop_since() { (($(noop_reconciles) > $1)); }
+
 # overran_since N: more overrun lines than N.
 overran_since() { (($(overruns) > $1)); }
 
@@ -105,11 +126,42 @@ expect_eq "start: table 100 (the computed list is the seed's)" \
 
 # Its own nft table and routes overrun the tiny buffers already: wait until
 # the daemon has read everything from before (a rule it must put back is the
-# barrier), so that only the burst can overrun them from now on.
+# barrier), so that only what follows can overrun them from now on.
 ip -n "$NS_HOST" rule del priority 1000 || fail "rule del"
 poll 5 converged "$RTR_PUB_ADDR" || fail "the daemon did not put its rule back"
-N=$(overruns)
 
+# 1. The daemon's view must be up to date first (a reconcile that changed
+# something reads everything again next time anyway, overrun or not): an
+# unrelated change, then wait for a reconcile without changes (debug log).
+M=$(noop_reconciles)
+ip -n "$NS_HOST" route add 198.19.250.0/24 via 192.0.2.1 table 300 &&
+	ip -n "$NS_HOST" route del 198.19.250.0/24 via 192.0.2.1 table 300 ||
+	fail "route in table 300"
+poll 5 noop_since "$M" || fail "no reconcile without changes logged"
+N=$(overruns)
+at_cleanup resume "$RR_PID" # should the test end while it is stopped
+kill -STOP "$RR_PID" || fail "cannot stop the daemon"
+poll 5 stopped "$RR_PID" || fail "the daemon did not stop"
+{
+	for x in $(seq 0 199); do echo "route add 198.19.$x.0/24 via 192.0.2.1 table 300"; done
+	for x in $(seq 0 199); do echo "route del 198.19.$x.0/24 via 192.0.2.1 table 300"; done
+	echo "addr add $EXTRA1/24 dev eth0"
+} >"$T/burst1"
+ip -n "$NS_HOST" -batch "$T/burst1" || fail "the first burst failed"
+kill -CONT "$RR_PID" || fail "cannot continue the daemon"
+expect_eq "1: eth0 has $EXTRA1 too" "192.0.2.2/24
+$EXTRA1/24" "$(addrs eth0)"
+expect_ok "1: lost address notification: converged exactly" poll 10 converged "$RTR_PUB_ADDR"
+expect_eq "1: table 100 has $EXTRA1's prefix" \
+"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+198.18.9.0/24 dev eth0 proto 205 scope link src $EXTRA1
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(routes host 100 | norm)"
+expect_ok "1: the daemon logged the overrun" poll 5 overran_since "$N"
+expect_eq "1: table 300 empty again" "" "$(routes host 300)"
+
+# 2. 1001 address changes in one burst, the daemon running.
+N=$(overruns)
 {
 	for x in $(seq 0 249); do echo "addr add 198.18.$x.1/24 dev eth1"; done
 	for x in $(seq 3 252); do echo "addr add 203.0.113.$x/24 dev eth1"; done
@@ -119,26 +171,28 @@ N=$(overruns)
 	done
 	echo "addr del $HOST_ETH1_ADDR/24 dev eth1"
 	echo "addr add $EXTRA0/24 dev eth0"
-} >"$T/burst"
-expect_eq "the burst makes 1001 address changes" 1001 "$(wc -l <"$T/burst")"
-ip -n "$NS_HOST" -batch "$T/burst" || fail "the burst failed"
+} >"$T/burst2"
+expect_eq "2: the burst makes 1001 address changes" 1001 "$(wc -l <"$T/burst2")"
+ip -n "$NS_HOST" -batch "$T/burst2" || fail "the second burst failed"
 
-expect_eq "after the burst: eth1 has $KEEP only" "$KEEP/24" "$(addrs eth1)"
-expect_eq "after the burst: eth0 has $EXTRA0 too" "192.0.2.2/24
-$EXTRA0/24" "$(addrs eth0)"
-expect_eq "after the burst: main's default route via eth1 kept" \
+expect_eq "2: eth1 has $KEEP only" "$KEEP/24" "$(addrs eth1)"
+expect_eq "2: eth0 has $EXTRA0 too" "192.0.2.2/24
+$EXTRA0/24
+$EXTRA1/24" "$(addrs eth0)"
+expect_eq "2: main's default route via eth1 kept" \
 	"default via $RTR_PUB_ADDR dev eth1" "$(routes host main -4 | norm | grep ^default)"
-expect_ok "after the burst: converged exactly" poll 30 converged "$RTR_PUB_ADDR"
-expect_eq "after the burst: table 100 (the computed list)" \
+expect_ok "2: converged exactly" poll 30 converged "$RTR_PUB_ADDR"
+expect_eq "2: table 100 (the computed list)" \
 "default via 203.0.113.1 dev eth1 proto 205 src $KEEP
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
 198.18.7.0/24 dev eth0 proto 205 scope link src $EXTRA0
+198.18.9.0/24 dev eth0 proto 205 scope link src $EXTRA1
 203.0.113.0/24 dev eth1 proto 205 scope link src $KEEP" "$(routes host 100 | norm)"
-expect_ok "the daemon logged the overrun (it did exercise ENOBUFS)" \
+expect_ok "2: the daemon logged the overrun (it did exercise ENOBUFS)" \
 	poll 5 overran_since "$N"
-expect_eq "exactly one replyroute rule" 1 "$(rules host | norm | grep -c 'proto 205')"
-expect_ok "ping mon -> $KEEP" ping_ok mon "$KEEP"
-expect_ok "TCP mon -> $KEEP" tcp_ok mon host "$KEEP" "$PORT"
+expect_eq "2: exactly one replyroute rule" 1 "$(rules host | norm | grep -c 'proto 205')"
+expect_ok "2: ping mon -> $KEEP" ping_ok mon "$KEEP"
+expect_ok "2: TCP mon -> $KEEP" tcp_ok mon host "$KEEP" "$PORT"
 
 stop_bg "$RR_PID"
 expect_eq "SIGTERM: exit status 0" 0 "$?"

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# replyroute living with others (DESIGN §1.1, §1.2). Topology: tests/topo-seed.sh
+#
+#   mon 198.51.100.10 --- rtr --- eth0 192.0.2.2    host  (default via eth1,
+#                             \-- eth1 203.0.113.2         198.51.100/24 via eth0)
+#
+# a. Another nft table ("inet other") uses mark bit 0x100, outside MarkMask
+#    0xff: before replyroute's chains it sets the bit on packets and on the
+#    connection (prerouting, mangle - 10) and on the replies (output, mangle
+#    - 10); after them it counts. The connection replyroute marks keeps 0x100
+#    next to 0x1, on packets both ways and on the connection; a connection
+#    replyroute does not mark (management, eth0) keeps exactly 0x100.
+# b. SourceRules=yes: traffic the host originates from eth1's address leaves
+#    through eth1. Without it, it leaves through eth0 (host's route to mon)
+#    with source 203.0.113.2, and rtr's rp_filter drops it.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+topo_seed
+
+PORT=21         # the "other" table's traffic
+OUT_PORT=2121   # host -> mon, part b
+
+CONF=$T/replyroute.conf
+write_conf() { # SOURCERULES
+	cat >"$CONF" <<-EOF
+		[Global]
+		MarkMask=0xff
+
+		[Interface]
+		Name=eth1
+		Table=100
+		Mark=0x1
+		SourceRules=$1
+	EOF
+}
+write_conf no
+export RUNTIME_DIRECTORY=$T/run
+norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
+our_rules() { rules host | norm | grep 'proto 205' | sort; }
+
+# Counters: FAMILY-TABLE NAME in NS.
+counter() {
+	in_ns "$1" nft list counter inet "$2" "$3" | sed -nE 's/.*packets ([0-9]+) .*/\1/p'
+}
+
+in_ns host nft -f - <<EOF || fail "host nft table inet other"
+table inet other {
+	counter in_total { }
+	counter in_both { }
+	counter out_total { }
+	counter out_both { }
+	counter mgmt_total { }
+	counter mgmt_untouched { }
+	chain pre_early {
+		type filter hook prerouting priority mangle - 10; policy accept;
+		tcp dport $PORT meta mark set meta mark | 0x100 ct mark set ct mark | 0x100
+	}
+	chain pre_late {
+		type filter hook prerouting priority mangle + 10; policy accept;
+		iifname "eth1" tcp dport $PORT counter name in_total
+		iifname "eth1" tcp dport $PORT meta mark & 0x1ff == 0x101 ct mark & 0x1ff == 0x101 counter name in_both
+		iifname "eth0" tcp dport $PORT counter name mgmt_total
+		iifname "eth0" tcp dport $PORT meta mark & 0x1ff == 0x100 ct mark & 0x1ff == 0x100 counter name mgmt_untouched
+	}
+	chain out_early {
+		type route hook output priority mangle - 10; policy accept;
+		tcp sport $PORT meta mark set meta mark | 0x100
+	}
+	chain post_late {
+		type filter hook postrouting priority mangle + 10; policy accept;
+		ip saddr $HOST_ETH1_ADDR tcp sport $PORT counter name out_total
+		ip saddr $HOST_ETH1_ADDR tcp sport $PORT oifname "eth1" meta mark & 0x1ff == 0x101 ct mark & 0x1ff == 0x101 counter name out_both
+	}
+}
+EOF
+OTHER=$(in_ns host nft list table inet other | grep -v packets)
+
+# On rtr, before its rp_filter: where host's connections to mon come from.
+in_ns rtr nft -f - <<EOF || fail "rtr nft table"
+table inet count {
+	counter from_pub { }
+	counter from_mgmt { }
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		iifname "r_pub" ip saddr $HOST_ETH1_ADDR tcp dport $OUT_PORT counter name from_pub
+		iifname "r_mgmt" ip saddr $HOST_ETH1_ADDR tcp dport $OUT_PORT counter name from_mgmt
+	}
+}
+EOF
+reset_rtr() { in_ns rtr nft reset counters table inet count >/dev/null || fail "reset counters"; }
+
+# listening NS PORT PID: PID listens on TCP PORT in NS.
+listening() {
+	in_ns "$1" ss -H -n -l -t -p "sport = :$2" | grep -q "pid=$3,"
+}
+
+# out_xfer TIMEOUT: a server on mon answers one line with the client address
+# it saw and the line; host sends a fresh token from 203.0.113.2 (bound).
+# Succeeds if "203.0.113.2 TOKEN" comes back.
+XFER=0
+out_xfer() {
+	local to=$1 tok got pid srv
+	XFER=$((XFER + 1))
+	tok="rr$$-out-$XFER-$RANDOM"
+	# shellcheck disable=SC2016 # expanded by the server's shell
+	start_bg mon socat -T 10 "TCP4-LISTEN:$OUT_PORT,reuseaddr,bind=$MON_ADDR" \
+		SYSTEM:'read -r l; echo "$SOCAT_PEERADDR $l"'
+	pid=$BG_PID
+	srv=$BG_LOG
+	if ! poll 3 listening mon "$OUT_PORT" "$pid" >/dev/null; then
+		echo "# server in mon did not start:"
+		diag <"$srv"
+		stop_bg "$pid" >/dev/null
+		return 2
+	fi
+	got=$(printf '%s\n' "$tok" | in_ns host timeout $((${to%.*} + 2)) \
+		socat -T "$to" - "TCP4:$MON_ADDR:$OUT_PORT,bind=$HOST_ETH1_ADDR,connect-timeout=$to" \
+		2>"$T/out.err")
+	stop_bg "$pid" >/dev/null
+	if [[ $got == "$HOST_ETH1_ADDR $tok" ]]; then
+		echo "# TCP host $HOST_ETH1_ADDR -> $MON_ADDR:$OUT_PORT: got '$got'"
+		return 0
+	fi
+	echo "# TCP host $HOST_ETH1_ADDR -> $MON_ADDR:$OUT_PORT: expected '$HOST_ETH1_ADDR $tok', got '$got'"
+	diag <"$T/out.err"
+	return 1
+}
+out_ok() { out_xfer "$RR_OK_TIMEOUT"; }
+out_fails() {
+	out_xfer "$RR_FAIL_TIMEOUT"
+	(($? == 1))
+}
+
+FWMARK_RULE="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+SOURCE_RULE="1000:	from 203.0.113.2 lookup 100 proto 205"
+BOTH_RULES=$(printf '%s\n%s\n' "$FWMARK_RULE" "$SOURCE_RULE" | sort)
+rules_are() { [[ $(our_rules) == "$1" ]]; }
+
+expect_ok "before: TCP to eth1 fails" tcp_fails mon host "$HOST_ETH1_ADDR" "$PORT"
+start_bg host "$REPLYROUTED" -c "$CONF" -v
+RR_PID=$BG_PID
+poll 5 rules_are "$FWMARK_RULE" || fail "replyrouted did not install its rule"
+expect_eq "nft table inet replyroute as designed" \
+	"$(cat "$(dirname "$0")/expected/seed.nft")" "$(in_ns host nft list table inet replyroute)"
+
+# a. Mark bits outside MarkMask survive.
+in_ns host nft reset counters table inet other >/dev/null || fail "reset counters"
+expect_ok "a: TCP mon -> eth1:$PORT works with the other table's marks" \
+	tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
+N=$(counter host other in_total)
+expect_ok "a: packets of the connection arrived on eth1 ($N)" test "$N" -gt 0
+expect_eq "a: every one of them has meta mark and ct mark 0x100|0x1" \
+	"$N" "$(counter host other in_both)"
+N=$(counter host other out_total)
+expect_ok "a: replies sent ($N)" test "$N" -gt 0
+expect_eq "a: every reply left eth1 with meta mark and ct mark 0x100|0x1" \
+	"$N" "$(counter host other out_both)"
+expect_ok "a: TCP mon -> eth0:$PORT (management) works" \
+	tcp_ok mon host "$HOST_ETH0_ADDR" "$PORT"
+N=$(counter host other mgmt_total)
+expect_ok "a: packets of the management connection arrived ($N)" test "$N" -gt 0
+expect_eq "a: connection not marked by replyroute untouched: marks exactly 0x100" \
+	"$N" "$(counter host other mgmt_untouched)"
+expect_eq "a: the other table is untouched" "$OTHER" \
+	"$(in_ns host nft list table inet other | grep -v packets)"
+
+# b. SourceRules. Without: host's connection from 203.0.113.2 goes out eth0.
+reset_rtr
+expect_ok "b: SourceRules=no: TCP host (from $HOST_ETH1_ADDR) -> mon fails" out_fails
+N=$(counter rtr count from_mgmt)
+expect_ok "b: SourceRules=no: it left through eth0 ($N packets at rtr's r_mgmt)" test "$N" -gt 0
+expect_eq "b: SourceRules=no: nothing through eth1" 0 "$(counter rtr count from_pub)"
+
+write_conf yes
+kill -HUP "$RR_PID"
+expect_ok "b: SourceRules=yes: source rule added" poll 5 rules_are "$BOTH_RULES"
+expect_eq "b: SourceRules=yes: exactly the fwmark rule and the source rule" \
+	"$BOTH_RULES" "$(our_rules)"
+reset_rtr
+expect_ok "b: SourceRules=yes: TCP host (from $HOST_ETH1_ADDR) -> mon works" out_ok
+N=$(counter rtr count from_pub)
+expect_ok "b: SourceRules=yes: it left through eth1 ($N packets at rtr's r_pub)" test "$N" -gt 0
+expect_eq "b: SourceRules=yes: nothing through eth0" 0 "$(counter rtr count from_mgmt)"
+expect_ok "b: SourceRules=yes: TCP mon -> eth1 still works" \
+	tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
+
+write_conf no
+kill -HUP "$RR_PID"
+expect_ok "b: back to SourceRules=no: source rule removed" poll 5 rules_are "$FWMARK_RULE"
+expect_ok "b: back to SourceRules=no: TCP host (from $HOST_ETH1_ADDR) -> mon fails again" out_fails
+
+stop_bg "$RR_PID"
+expect_eq "SIGTERM: exit status 0" 0 "$?"
+expect_eq "SIGTERM: no replyroute rule left" "" "$(our_rules)"
+expect_fail "SIGTERM: nft table inet replyroute removed" in_ns host nft list table inet replyroute
+expect_eq "SIGTERM: the other table is untouched" "$OTHER" \
+	"$(in_ns host nft list table inet other | grep -v packets)"
+
+finish

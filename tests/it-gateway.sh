@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Learned gateways (no Gateway= in the config), IPv4: the daemon follows the
+# lowest-metric default route of main through the tracked interface as DHCP or
+# the admin change it, keeps the connected routes only while there is none,
+# uses onlink for a gateway outside a /32 lease, and a plain "default dev" on a
+# point-to-point link. Topology: tests/topo-seed.sh, plus gateways and a link:
+#
+#   mon 198.51.100.10 --- rtr --- r_mgmt ------- eth0 192.0.2.2       host
+#                          |  \-- r_pub  ------- eth1 203.0.113.2
+#                          |      203.0.113.1, .254, .253 (three gateways)
+#                          \----- r_p2p  ------- eth2 198.18.0.2 peer 198.18.0.1
+#                                 198.18.0.1 peer 198.18.0.2, proxy_arp (step 7)
+#
+# host routes mon's network over eth0 throughout; rp_filter=1 everywhere.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+need_cmd python3
+topo_seed
+
+CONF=$T/replyroute.conf
+cat >"$CONF" <<EOF
+[Interface]
+Name=eth1
+Table=100
+Mark=0x1
+EOF
+export RUNTIME_DIRECTORY=$T/run
+rr() { in_ns host "$REPLYROUTED" -c "$CONF" "$@"; }
+norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
+our_rules() { in_ns host ip -4 rule show | norm | grep 'proto 205'; }
+table() { routes host "$1" -4 | norm; }
+defaults() { in_ns host ip -4 route show default | norm; }
+# route_get DST [ARGS...]: the route host picks for DST with ARGS, first line.
+route_get() {
+	local dst=$1
+	shift
+	in_ns host ip -4 route get "$dst" "$@" | head -n 1 | norm
+}
+
+# prints WANT CMD...: CMD prints exactly WANT.
+prints() {
+	local want=$1
+	shift
+	[[ $("$@") == "$want" ]]
+}
+
+# converge DESC WANT CMD...: wait until CMD prints WANT, then check that it does.
+converge() {
+	local desc=$1 want=$2
+	shift 2
+	poll 5 prints "$want" "$@" >/dev/null
+	expect_eq "$desc" "$want" "$("$@")"
+}
+
+# barrier: make sure the daemon has handled every event so far. A new
+# address on eth0 adds a connected prefix to table 100; once it is there, the
+# daemon has read the kernel after everything that came before.
+BARRIER=10
+barrier() {
+	BARRIER=$((BARRIER + 1))
+	ip -n "$NS_HOST" addr add "198.18.$BARRIER.1/24" dev eth0 || fail "barrier address"
+	poll 5 eval "table 100 | grep -q '^198.18.$BARRIER.0/24 dev eth0 proto 205 '" ||
+		fail "barrier: the daemon did not react"
+	ip -n "$NS_HOST" addr del "198.18.$BARRIER.1/24" dev eth0
+	poll 5 eval "! table 100 | grep -q '^198.18.$BARRIER.0/24 '" ||
+		fail "barrier: route not withdrawn"
+}
+
+NOTIFY=$T/notify.sock
+start_bg host "$(dirname "$0")/notify-listen.py" "$NOTIFY"
+NLOG=$BG_LOG
+poll 3 test -S "$NOTIFY" || fail "notify listener did not start"
+status() { grep -o 'STATUS=.*' "$NLOG" | tail -n 1; }
+status_is() { [[ $(status) == "STATUS=$1" ]]; }
+dry_status() { rr --dry-run 2>/dev/null | sed -n '/^# status$/{n;p;}'; }
+
+# More gateways on rtr's public link, all of them really forwarding.
+for gw in 203.0.113.254 203.0.113.253; do
+	ip -n "$NS_RTR" addr add "$gw/24" dev r_pub || fail "rtr address $gw"
+done
+
+RULE1="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+CONNECTED="192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
+# table100 GW: table 100 with the default via GW.
+table100() {
+	printf '%s\n%s\n' "default via $1 dev eth1 proto 205 src 203.0.113.2" "$CONNECTED"
+}
+# works DESC: ping and TCP from mon to eth1's address get their answers.
+works() {
+	expect_ok "$1: ping to eth1 works" ping_ok mon "$HOST_ETH1_ADDR"
+	expect_ok "$1: TCP to eth1 works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
+}
+# marked_via DESC GW: a marked reply from eth1's address to mon leaves via GW.
+marked_via() {
+	expect_ok "$1: marked replies leave via $2" eval \
+		"route_get $MON_ADDR from $HOST_ETH1_ADDR mark 0x1 | grep -q ' via $2 dev eth1 table 100 '"
+}
+
+# 1. The problem is real; the daemon learns the gateway from main.
+expect_ok "before: ping to eth1 fails" ping_fails mon "$HOST_ETH1_ADDR"
+start_bg host env NOTIFY_SOCKET="$NOTIFY" "$REPLYROUTED" -v -c "$CONF"
+DPID=$BG_PID
+DLOG=$BG_LOG
+expect_ok "READY=1, gateway learned from main" poll 5 grep -qxF \
+	"READY=1 | STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100" "$NLOG"
+expect_eq "rule, exactly" "$RULE1" "$(our_rules)"
+expect_eq "table 100 with the learned gateway" "$(table100 203.0.113.1)" "$(table 100)"
+works "learned gateway"
+
+# 2. DHCP renews with another router.
+ip -n "$NS_HOST" route del default via 203.0.113.1 dev eth1 || fail "delete old default"
+ip -n "$NS_HOST" route replace default via 203.0.113.254 dev eth1 proto dhcp metric 100 ||
+	fail "DHCP default"
+converge "DHCP renew: table 100's default follows to .254" "$(table100 203.0.113.254)" table 100
+expect_ok "DHCP renew: STATUS" poll 5 status_is "eth1: 203.0.113.2 via 203.0.113.254, table 100"
+marked_via "DHCP renew" 203.0.113.254
+works "DHCP renew"
+
+# 3. Metrics: the lowest wins, whichever route carries it.
+ip -n "$NS_HOST" route add default via 203.0.113.253 dev eth1 proto static metric 50 ||
+	fail "default via .253 metric 50"
+converge "lower metric appears (.253 50 < .254 100): it wins" \
+	"$(table100 203.0.113.253)" table 100
+marked_via "metric 50 via .253" 203.0.113.253
+works "metric 50 via .253"
+ip -n "$NS_HOST" route add default via 203.0.113.254 dev eth1 proto dhcp metric 10 ||
+	fail "default via .254 metric 10"
+ip -n "$NS_HOST" route del default via 203.0.113.254 dev eth1 metric 100 ||
+	fail "delete default via .254 metric 100"
+expect_eq "(main: .254 metric 10, .253 metric 50)" \
+	"default via 203.0.113.254 dev eth1 proto dhcp metric 10
+default via 203.0.113.253 dev eth1 proto static metric 50" "$(defaults)"
+converge "metrics swapped (.254 10 < .253 50): .254 wins" "$(table100 203.0.113.254)" table 100
+marked_via "metric 10 via .254" 203.0.113.254
+works "metric 10 via .254"
+ip -n "$NS_HOST" route del default via 203.0.113.254 dev eth1 metric 10 ||
+	fail "delete default via .254 metric 10"
+converge "winner deleted: the next lowest (.253) takes over" "$(table100 203.0.113.253)" table 100
+works "back to .253"
+
+# 4. Defaults that are not candidates: through another device, in another
+#    table, not unicast. None of them changes table 100, even with metric 1.
+ip -n "$NS_HOST" route add default via 192.0.2.1 dev eth0 metric 1 || fail "default via eth0"
+ip -n "$NS_HOST" route add default via 203.0.113.254 dev eth1 table 300 metric 1 ||
+	fail "default via eth1 in table 300"
+ip -n "$NS_HOST" route add unreachable default metric 2 || fail "unreachable default"
+barrier
+expect_eq "defaults via eth0, in table 300, unreachable: ignored" \
+	"$(table100 203.0.113.253)" "$(table 100)"
+expect_ok "ignored defaults: STATUS unchanged" \
+	status_is "eth1: 203.0.113.2 via 203.0.113.253, table 100"
+works "ignored defaults"
+ip -n "$NS_HOST" route del default via 192.0.2.1 dev eth0 metric 1
+ip -n "$NS_HOST" route del default table 300
+ip -n "$NS_HOST" route del unreachable default metric 2
+
+# 5. No default route through eth1 at all: table 100 keeps the connected routes
+#    only and STATUS says "no gateway". The rule stays (eth1 has its address),
+#    so a marked reply to mon finds nothing in table 100 and falls through to
+#    main, which sends it out eth0: ordinary routing, so mon gets no answer
+#    (host's rp_filter already drops the request, which comes in on eth1).
+ip -n "$NS_HOST" route del default via 203.0.113.253 dev eth1 metric 50 ||
+	fail "delete the last default via eth1"
+expect_eq "(no default left in main)" "" "$(defaults)"
+converge "no gateway: table 100 holds the connected routes only" "$CONNECTED" table 100
+expect_eq "no gateway: the rule stays" "$RULE1" "$(our_rules)"
+expect_ok "no gateway: STATUS says so" poll 5 status_is "eth1: 203.0.113.2 no gateway, table 100"
+expect_eq "no gateway: --dry-run's status says so" "eth1: 203.0.113.2 no gateway, table 100" \
+	"$(dry_status)"
+expect_ok "no gateway: a marked reply to mon falls through to main (eth0)" eval \
+	"route_get $MON_ADDR from $HOST_ETH1_ADDR mark 0x1 | grep -v ' table ' | grep -q ' via 192.0.2.1 dev eth0 '"
+expect_ok "no gateway: a marked reply on the link still uses table 100" eval \
+	"route_get 203.0.113.254 from $HOST_ETH1_ADDR mark 0x1 | grep -q ' dev eth1 table 100 '"
+expect_ok "no gateway: ping from mon fails" ping_fails mon "$HOST_ETH1_ADDR"
+expect_ok "no gateway: TCP from mon fails" tcp_fails mon host "$HOST_ETH1_ADDR" 21
+expect_ok "no gateway: management still works" tcp_ok mon host "$HOST_ETH0_ADDR" 22
+
+# 6. The gateway returns.
+ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 proto dhcp metric 100 ||
+	fail "default via .1 back"
+converge "gateway back: table 100 converged" "$(table100 203.0.113.1)" table 100
+expect_ok "gateway back: STATUS" poll 5 status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
+works "gateway back"
+
+# 7. A /32 lease with the gateway outside it: onlink. Deleting the /24 drops
+#    main's default silently (and table 100's routes with that source).
+ip -n "$NS_HOST" addr del 203.0.113.2/24 dev eth1 || fail "delete the /24"
+ip -n "$NS_HOST" addr add 203.0.113.2/32 dev eth1 || fail "add the /32"
+ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 onlink proto dhcp metric 100 ||
+	fail "onlink default"
+converge "/32 lease: onlink default, no connected route for a /32" \
+	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2 onlink
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2" table 100
+expect_ok "/32 lease: STATUS" poll 5 status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
+marked_via "/32 lease" 203.0.113.1
+works "/32 lease"
+ip -n "$NS_HOST" addr del 203.0.113.2/32 dev eth1 || fail "delete the /32"
+ip -n "$NS_HOST" addr add 203.0.113.2/24 dev eth1 || fail "the /24 back"
+ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 proto dhcp metric 100 ||
+	fail "default via .1 back"
+converge "/24 back: onlink dropped" "$(table100 203.0.113.1)" table 100
+
+# 8. A point-to-point link without a gateway: eth2 has a peer address and no
+#    default route in main. rtr answers ARP for mon on that link (proxy_arp),
+#    as a p2p peer would take anything.
+veth rtr r_p2p host eth2
+sysctl_set rtr net.ipv4.conf.r_p2p.rp_filter 1
+sysctl_set rtr net.ipv4.conf.r_p2p.proxy_arp 1
+sysctl_set host net.ipv4.conf.eth2.rp_filter 1
+ip -n "$NS_RTR" addr add 198.18.0.1 peer 198.18.0.2/32 dev r_p2p || fail "r_p2p address"
+ip -n "$NS_HOST" addr add 198.18.0.2 peer 198.18.0.1/32 dev eth2 || fail "eth2 address"
+expect_ok "p2p, untracked: ping to eth2 fails" ping_fails mon 198.18.0.2
+cat >>"$CONF" <<EOF
+
+[Interface]
+Name=eth2
+Table=101
+Mark=0x2
+EOF
+NMARK=$(wc -l <"$NLOG")
+kill -HUP "$DPID"
+P2P_STATUS="eth1: 203.0.113.2 via 203.0.113.1, table 100; eth2: 198.18.0.2 point-to-point, table 101"
+expect_ok "p2p: READY=1 after the reload, STATUS says point-to-point" poll 5 eval \
+	"tail -n +$((NMARK + 1)) '$NLOG' | grep -qxF 'READY=1 | STATUS=$P2P_STATUS'"
+expect_eq "p2p: both rules" "$RULE1
+1000:	from all fwmark 0x2/0xff lookup 101 proto 205" "$(our_rules)"
+converge "p2p: table 101 has default dev eth2, scope link" \
+	"default dev eth2 proto 205 scope link src 198.18.0.2
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+198.18.0.1 dev eth2 proto 205 scope link src 198.18.0.2
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" table 101
+expect_eq "p2p: table 100 gains eth2's peer route" \
+	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+198.18.0.1 dev eth2 proto 205 scope link src 198.18.0.2
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(table 100)"
+expect_eq "p2p: no default via eth2 in main" "default via 203.0.113.1 dev eth1 proto dhcp metric 100" \
+	"$(defaults)"
+expect_eq "p2p: src_valid_mark=1 on eth2" 1 "$(sysctl_get host net.ipv4.conf.eth2.src_valid_mark)"
+# rtr routes 198.18.0.2 over r_p2p only and drops (rp_filter) a reply with that
+# source on any other link: an answer proves the reply left through eth2.
+expect_ok "p2p: ping to eth2 works" ping_ok mon 198.18.0.2
+expect_ok "p2p: TCP to eth2 works" tcp_ok mon host 198.18.0.2 21
+expect_ok "p2p: eth1 still works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
+
+# 9. SIGTERM: everything goes.
+stop_bg "$DPID" TERM
+expect_eq "SIGTERM: exit status 0" 0 "$?"
+expect_eq "SIGTERM: no rule left" "" "$(our_rules)"
+expect_eq "SIGTERM: table 100 empty" "" "$(table 100)"
+expect_eq "SIGTERM: table 101 empty" "" "$(table 101)"
+expect_fail "SIGTERM: nft table removed" in_ns host nft list table inet replyroute
+expect_eq "SIGTERM: src_valid_mark restored on eth1 and eth2" "0 0" \
+	"$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark) $(sysctl_get host net.ipv4.conf.eth2.src_valid_mark)"
+expect_eq "no error or warning logged" "" "$(grep -E '^<[0-4]>' "$DLOG")"
+
+finish

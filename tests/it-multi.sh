@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Several uplinks at once (DESIGN §1, §2): three tracked interfaces, each with
+# the seed's problem; the nft cost per packet does not grow with their number;
+# a reload that adds or removes one interface touches nothing of the others.
+# Topology: tests/topo-seed.sh plus eth2..eth4 to the same router.
+#
+#   +---- mon ----+      +------------------- rtr ---------------------+
+#   | mon0        |      | r_mon 198.51.100.1/24  r_mgmt 192.0.2.1/24  |
+#   | .10/24      +------+ r_pub 203.0.113.1/24   r_pub2 198.18.2.1/24 |
+#   | dflt via .1 |      | r_pub3 198.18.3.1/24   r_pub4 198.18.4.1/24 |
+#   +-------------+      +--+--------+----------+----------+----------+-+
+#                           |        |          |          |          |
+#                        +--+--------+---- host-+----------+----------+-+
+#                        | eth0     eth1        eth2       eth3     eth4 |
+#                        | .2.2     203.0.113.2 198.18.2.2 .3.2     .4.2 |
+#                        | 198.51.100/24 via 192.0.2.1 dev eth0          |
+#                        | default via 203.0.113.1 dev eth1              |
+#                        | default via 198.18.N.1 dev ethN metric N00    |
+#                        | rp_filter=1                                   |
+#                        +-----------------------------------------------+
+#
+# mon reaches every ethN address through rtr, but host's way back to mon is
+# eth0: without replyroute, strict rp_filter drops it. The gateways are
+# learned from main's default routes. Tracked: eth1..eth3 (Table 101..103,
+# Mark 0x1..0x3); a reload adds eth4 (Table 104, Mark 0x4), another removes
+# eth2.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+need_cmd jq python3 script
+topo_seed
+
+PORT=21
+declare -A ADDR GW TABLE MARK RTR_IF
+ADDR=([eth1]=203.0.113.2 [eth2]=198.18.2.2 [eth3]=198.18.3.2 [eth4]=198.18.4.2)
+GW=([eth1]=203.0.113.1 [eth2]=198.18.2.1 [eth3]=198.18.3.1 [eth4]=198.18.4.1)
+TABLE=([eth1]=101 [eth2]=102 [eth3]=103 [eth4]=104)
+MARK=([eth1]=0x1 [eth2]=0x2 [eth3]=0x3 [eth4]=0x4)
+RTR_IF=([eth2]=r_pub2 [eth3]=r_pub3 [eth4]=r_pub4)
+
+for i in eth2 eth3 eth4; do
+	veth rtr "${RTR_IF[$i]}" host "$i"
+	sysctl_set rtr "net.ipv4.conf.${RTR_IF[$i]}.rp_filter" 1
+	sysctl_set host "net.ipv4.conf.$i.rp_filter" 1
+	n=${TABLE[$i]#10}
+	ip -n "$NS_RTR" addr add "${GW[$i]}/24" dev "${RTR_IF[$i]}" &&
+		ip -n "$NS_HOST" addr add "${ADDR[$i]}/24" dev "$i" &&
+		ip -n "$NS_HOST" route add default via "${GW[$i]}" dev "$i" metric "${n}00" ||
+		fail "$i addresses and routes"
+done
+
+CONF=$T/replyroute.conf
+write_conf() { # IFACE...
+	local i
+	for i; do
+		printf '[Interface]\nName=%s\nTable=%s\nMark=%s\n\n' "$i" "${TABLE[$i]}" "${MARK[$i]}"
+	done >"$CONF"
+}
+export RUNTIME_DIRECTORY=$T/run
+norm() { sed -E 's/proto replyroute/proto 205/g; s/[[:space:]]+$//'; }
+
+# want_rules IFACE...: the replyroute rules for IFACEs, sorted.
+want_rules() {
+	local i
+	for i; do
+		printf '1000:\tfrom all fwmark %s/0xff lookup %s proto 205\n' "${MARK[$i]}" "${TABLE[$i]}"
+	done | sort
+}
+our_rules() { rules host | norm | grep 'proto 205' | sort; }
+
+# want_table IFACE: the routes of IFACE's table: its default route, then every
+# connected prefix of the host (all four uplinks exist throughout).
+want_table() {
+	printf 'default via %s dev %s proto 205 src %s\n' "${GW[$1]}" "$1" "${ADDR[$1]}"
+	cat <<-EOF
+		192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+		198.18.2.0/24 dev eth2 proto 205 scope link src 198.18.2.2
+		198.18.3.0/24 dev eth3 proto 205 scope link src 198.18.3.2
+		198.18.4.0/24 dev eth4 proto 205 scope link src 198.18.4.2
+		203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2
+	EOF
+}
+
+# converged IFACE...: exactly the rules of IFACEs, exactly their tables, no
+# route of ours in the tables of the others.
+converged() {
+	local i want got bad=0
+	want=$(want_rules "$@")
+	got=$(our_rules)
+	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+	for i in eth1 eth2 eth3 eth4; do
+		want=
+		[[ " $* " == *" $i "* ]] && want=$(want_table "$i")
+		got=$(routes host "${TABLE[$i]}" | norm)
+		[[ $got == "$want" ]] ||
+			{ echo "table ${TABLE[$i]}:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+	done
+	return "$bad"
+}
+
+# nft_rules CHAIN: the number of rules in CHAIN of table inet replyroute.
+nft_rules() {
+	in_ns host nft -a list chain inet replyroute "$1" | grep '# handle' | grep -vc '^[[:space:]]*chain '
+}
+# nft_elems MAP: the elements of MAP, one a line, sorted ("eth1 ct_0x1", "1 pkt_0x1").
+nft_elems() {
+	in_ns host nft -j list map inet replyroute "$1" |
+		jq -r '.nftables[] | select(.map) | .map.elem[] | "\(.[0]) \(.[1].jump.target)"' | sort
+}
+want_elems() { # MAP IFACE...
+	local map=$1 i
+	shift
+	for i; do
+		if [[ $map == iface_mark ]]; then
+			echo "$i ct_${MARK[$i]}"
+		else
+			echo "$((MARK[$i])) pkt_${MARK[$i]}"
+		fi
+	done | sort
+}
+
+# traffic_ok IFACE WHAT / traffic_fails IFACE WHAT: ping and TCP mon -> IFACE.
+traffic_ok() {
+	expect_ok "$2: ping mon -> $1 (${ADDR[$1]}) works" ping_ok mon "${ADDR[$1]}"
+	expect_ok "$2: TCP mon -> $1 (${ADDR[$1]}) works" tcp_ok mon host "${ADDR[$1]}" "$PORT"
+}
+traffic_fails() {
+	expect_ok "$2: ping mon -> $1 (${ADDR[$1]}) fails" ping_fails mon "${ADDR[$1]}"
+	expect_ok "$2: TCP mon -> $1 (${ADDR[$1]}) fails" tcp_fails mon host "${ADDR[$1]}" "$PORT"
+}
+
+# 1. The problem is real, on every uplink.
+expect_ok "before: management path works" ping_ok mon "$HOST_ETH0_ADDR"
+for i in eth1 eth2 eth3 eth4; do
+	traffic_fails "$i" before
+done
+
+# 2. Three tracked interfaces.
+NOTIFY=$T/notify.sock
+start_bg host "$(dirname "$0")/notify-listen.py" "$NOTIFY"
+NLOG=$BG_LOG
+poll 3 test -S "$NOTIFY" || fail "notify listener did not start"
+NMARK=0
+mark_notify() { NMARK=$(wc -l <"$NLOG"); }
+notified() { tail -n +$((NMARK + 1)) "$NLOG" | grep -qF -- "$1"; }
+# reloaded: RELOADING=1, then READY=1 after it (the difference is applied).
+reloaded() {
+	tail -n +$((NMARK + 1)) "$NLOG" | sed -n '/^RELOADING=1/,$p' | tail -n +2 | grep -q '^READY=1'
+}
+
+write_conf eth1 eth2 eth3
+start_bg host env NOTIFY_SOCKET="$NOTIFY" "$REPLYROUTED" -c "$CONF" -v
+RR_PID=$BG_PID
+poll 5 notified READY=1 || fail "replyrouted did not become ready"
+expect_ok "three interfaces: rules and tables exactly as designed" converged eth1 eth2 eth3
+for i in eth1 eth2 eth3; do
+	traffic_ok "$i" "three interfaces"
+done
+traffic_fails eth4 "three interfaces (eth4 untracked)"
+expect_eq "nft: prerouting has 2 rules, whatever the number of interfaces" 2 "$(nft_rules prerouting)"
+expect_eq "nft: output has 1 rule" 1 "$(nft_rules output)"
+expect_eq "nft: iface_mark holds the 3 interfaces" \
+	"$(want_elems iface_mark eth1 eth2 eth3)" "$(nft_elems iface_mark)"
+expect_eq "nft: mark_restore holds the 3 marks" \
+	"$(want_elems mark_restore eth1 eth2 eth3)" "$(nft_elems mark_restore)"
+for i in eth1 eth2 eth3; do
+	expect_eq "src_valid_mark=1 on $i" 1 "$(sysctl_get host "net.ipv4.conf.$i.src_valid_mark")"
+done
+
+# Monitors for the reloads, unbuffered through a pty, and a probe each to make
+# sure they listen: a route in a foreign table, an element in a foreign set.
+ip -n "$NS_HOST" route add 198.19.0.0/16 via 192.0.2.1 table 300 || fail "table 300"
+in_ns host nft add table inet probe &&
+	in_ns host nft add set inet probe s '{ type ipv4_addr; }' || fail "nft probe set"
+start_bg host script -qfec "ip monitor rule route" /dev/null
+IPMON=$BG_LOG
+start_bg host script -qfec "nft monitor" /dev/null
+NFTMON=$BG_LOG
+PROBE=0
+mon_probe() {
+	PROBE=$((PROBE + 1))
+	ip -n "$NS_HOST" route add "198.19.2.$PROBE/32" via 192.0.2.1 table 300 &&
+		in_ns host nft add element inet probe s "{ 198.19.2.$PROBE }" &&
+		grep -q 198.19.2. "$IPMON" && grep -q 198.19.2. "$NFTMON"
+}
+poll 3 mon_probe || fail "the monitors see nothing"
+
+# mark_events: remember where the monitors' logs end. sentinel: a change
+# seen by both monitors; once it is in their logs, every earlier event is.
+# ip_events / nft_events: the events since mark_events, probes and sentinels
+# left out.
+SENTINEL=0
+mark_events() {
+	IPMON_MARK=$(wc -l <"$IPMON")
+	NFTMON_MARK=$(wc -l <"$NFTMON")
+}
+sentinel() {
+	SENTINEL=$((SENTINEL + 1))
+	ip -n "$NS_HOST" route add "198.19.3.$SENTINEL/32" via 192.0.2.1 table 300 &&
+		in_ns host nft add element inet probe s "{ 198.19.3.$SENTINEL }" || fail "sentinel"
+	poll 3 grep -qE "198\.19\.3\.${SENTINEL}[^0-9]" "$IPMON" || fail "ip monitor stopped"
+	poll 3 grep -qE "198\.19\.3\.${SENTINEL}[^0-9]" "$NFTMON" || fail "nft monitor stopped"
+}
+ip_events() {
+	tail -n +$((IPMON_MARK + 1)) "$IPMON" | tr -d '\r' | norm | grep -v '198\.19\.'
+}
+nft_events() {
+	tail -n +$((NFTMON_MARK + 1)) "$NFTMON" | tr -d '\r' | grep -v -e 'inet probe' -e '^# new generation'
+}
+
+# 3. Reload that adds eth4: eth4 works; nothing of eth1..eth3 deleted or added.
+write_conf eth1 eth2 eth3 eth4
+sentinel
+mark_events
+mark_notify
+kill -HUP "$RR_PID"
+poll 5 reloaded || fail "add eth4: no RELOADING=1 then READY=1"
+sentinel
+expect_ok "add eth4: rules and tables exactly as designed" converged eth1 eth2 eth3 eth4
+expect_eq "add eth4: rtnetlink: nothing deleted" "" "$(ip_events | grep '^Deleted')"
+expect_eq "add eth4: rtnetlink: only eth4's rule and table 104 added" "" \
+	"$(ip_events | grep -vE 'lookup 104 |table 104 ')"
+expect_eq "add eth4: rtnetlink: eth4's rule and all of table 104 added" \
+	"$( (want_rules eth4; want_table eth4) | sort)" \
+	"$(ip_events | sed -E 's/ table 104//' | sort)"
+# Required (DESIGN: a reload that adds one interface touches nothing of the
+# others). It fails while the daemon replaces the whole nft table on a change.
+expect_eq "add eth4: nft: nothing deleted (REQUIRED: incremental nft update)" "" \
+	"$(nft_events | grep -E '^(delete|destroy)')"
+expect_eq "add eth4: nft: only eth4's objects added (REQUIRED: incremental nft update)" "" \
+	"$(nft_events | grep -vE 'eth4|0x4\b|0x00000004')"
+expect_eq "nft: prerouting still has 2 rules" 2 "$(nft_rules prerouting)"
+expect_eq "nft: output still has 1 rule" 1 "$(nft_rules output)"
+expect_eq "nft: iface_mark holds the 4 interfaces" \
+	"$(want_elems iface_mark eth1 eth2 eth3 eth4)" "$(nft_elems iface_mark)"
+expect_eq "nft: mark_restore holds the 4 marks" \
+	"$(want_elems mark_restore eth1 eth2 eth3 eth4)" "$(nft_elems mark_restore)"
+for i in eth1 eth2 eth3 eth4; do
+	traffic_ok "$i" "add eth4"
+done
+expect_eq "add eth4: src_valid_mark=1 on eth4" 1 "$(sysctl_get host net.ipv4.conf.eth4.src_valid_mark)"
+
+# 4. Reload that removes eth2: eth2's rule and routes gone, nothing else.
+write_conf eth1 eth3 eth4
+sentinel
+mark_events
+mark_notify
+kill -HUP "$RR_PID"
+poll 5 reloaded || fail "remove eth2: no RELOADING=1 then READY=1"
+sentinel
+expect_ok "remove eth2: rules and tables exactly as designed" converged eth1 eth3 eth4
+expect_eq "remove eth2: rtnetlink: nothing added" "" "$(ip_events | grep -v '^Deleted')"
+expect_eq "remove eth2: rtnetlink: only eth2's rule and table 102 deleted" "" \
+	"$(ip_events | grep -vE 'lookup 102 |table 102 ')"
+expect_eq "remove eth2: nft: nothing added (REQUIRED: incremental nft update)" "" \
+	"$(nft_events | grep -vE '^(delete|destroy)')"
+expect_eq "remove eth2: nft: only eth2's objects deleted (REQUIRED: incremental nft update)" "" \
+	"$(nft_events | grep -vE 'eth2|0x2\b|0x00000002')"
+expect_eq "nft: prerouting still has 2 rules" 2 "$(nft_rules prerouting)"
+expect_eq "nft: output still has 1 rule" 1 "$(nft_rules output)"
+expect_eq "nft: iface_mark holds eth1, eth3, eth4" \
+	"$(want_elems iface_mark eth1 eth3 eth4)" "$(nft_elems iface_mark)"
+expect_eq "nft: mark_restore holds their marks" \
+	"$(want_elems mark_restore eth1 eth3 eth4)" "$(nft_elems mark_restore)"
+for i in eth1 eth3 eth4; do
+	traffic_ok "$i" "remove eth2"
+done
+traffic_fails eth2 "remove eth2"
+for i in eth1 eth3 eth4; do
+	expect_eq "remove eth2: src_valid_mark still 1 on $i" 1 \
+		"$(sysctl_get host "net.ipv4.conf.$i.src_valid_mark")"
+done
+expect_eq "remove eth2: its src_valid_mark restored at once" 0 \
+	"$(sysctl_get host net.ipv4.conf.eth2.src_valid_mark)"
+
+# 5. SIGTERM removes everything.
+stop_bg "$RR_PID"
+expect_eq "SIGTERM: exit status 0" 0 "$?"
+expect_ok "SIGTERM: no rule, no route of ours left" converged
+expect_fail "SIGTERM: nft table removed" in_ns host nft list table inet replyroute
+for i in eth1 eth2 eth3 eth4; do
+	expect_eq "SIGTERM: src_valid_mark of $i back to 0" 0 \
+		"$(sysctl_get host "net.ipv4.conf.$i.src_valid_mark")"
+done
+
+finish
