@@ -107,10 +107,12 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 	log_debug("reconcile (dirty %#x): %d change(s) in %llu us", dirty, r,
 		  (unsigned long long)(t1 - t0));
 	daemon_status(d);
-	if (r >= 0)
+	if (r >= 0) {
 		d->retry_usec = 0;
-	else
+		sd_event_source_set_enabled(d->retry_src, SD_EVENT_OFF);
+	} else {
 		daemon_arm_retry(d);
+	}
 	return 0;
 }
 

@@ -58,7 +58,7 @@ static bool ifaddr_usable(const struct rr_ifaddr *a)
 	return !(a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
 }
 
-/* Lower is better: not deprecated, primary, then the lowest address. */
+/* Lower is better: not deprecated, then primary; ties go to the kernel's order. */
 static int ifaddr_cmp(const struct rr_ifaddr *a, const struct rr_ifaddr *b)
 {
 	int da = !!(a->flags & IFA_F_DEPRECATED), db = !!(b->flags & IFA_F_DEPRECATED);
@@ -66,12 +66,11 @@ static int ifaddr_cmp(const struct rr_ifaddr *a, const struct rr_ifaddr *b)
 
 	if (da != db)
 		return da - db;
-	if (sa != sb)
-		return sa - sb;
-	return memcmp(a->local.bytes, b->local.bytes, 16);
+	return sa - sb;
 }
 
-static const struct rr_ifaddr *pick_source(const struct rr_view *v, int ifindex, int family)
+static const struct rr_ifaddr *pick_source(const struct rr_view *v, int ifindex, int family,
+					   const struct rr_addr *sticky)
 {
 	const struct rr_ifaddr *best = NULL;
 
@@ -82,6 +81,14 @@ static const struct rr_ifaddr *pick_source(const struct rr_view *v, int ifindex,
 			continue;
 		if (!best || ifaddr_cmp(a, best) < 0)
 			best = a;
+	}
+	/* Keep last time's choice while it is usable and no worse (not deprecated). */
+	for (size_t i = 0; best && sticky && sticky->family && i < v->n_addrs; i++) {
+		const struct rr_ifaddr *a = &v->addrs[i];
+
+		if (a->ifindex == ifindex && rr_addr_eq(&a->local, sticky) && ifaddr_usable(a) &&
+		    !((a->flags & IFA_F_DEPRECATED) && !(best->flags & IFA_F_DEPRECATED)))
+			return a;
 	}
 	return best;
 }
@@ -178,11 +185,12 @@ static bool connected_route(const struct rr_ifaddr *a, struct rr_route *r)
 
 static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const struct rr_view *v,
 			const struct rr_config *c, const struct rr_link *link, int family,
-			uint8_t proto)
+			uint8_t proto, const struct rr_sticky *sticky)
 {
 	const struct rr_iface_conf *ic = st->conf;
 	unsigned fi = FAMILY_INDEX(family);
-	const struct rr_ifaddr *src = pick_source(v, link->ifindex, family);
+	const struct rr_ifaddr *src =
+		pick_source(v, link->ifindex, family, sticky ? &sticky->src[fi] : NULL);
 	const struct rr_addr *cgw = family == AF_INET ? &ic->gateway4 : &ic->gateway6;
 	struct rr_route base = {
 		.family = family,
@@ -326,7 +334,7 @@ int desired_assign_tables(struct rr_config *c, const struct rr_view *v, uint8_t 
 }
 
 int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
-		    struct rr_desired *ret)
+		    const struct rr_sticky *sticky, size_t n_sticky, struct rr_desired *ret)
 {
 	struct rr_desired d = {0};
 	int r = -ENOMEM;
@@ -340,8 +348,12 @@ int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t 
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		struct rr_iface_status *st = &d.ifaces[i];
 		const struct rr_link *link = view_link_by_name(v, c->ifaces[i].name);
+		const struct rr_sticky *stick = NULL;
 		bool any = false;
 
+		for (size_t j = 0; j < n_sticky && !stick; j++)
+			if (strcmp(sticky[j].name, c->ifaces[i].name) == 0)
+				stick = &sticky[j];
 		st->conf = &c->ifaces[i];
 		if (!link) {
 			st->state = RR_IFACE_ABSENT;
@@ -357,7 +369,7 @@ int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t 
 			continue;
 		}
 		for (unsigned f = 0; f < 2; f++) {
-			r = iface_family(&d, st, v, c, link, families[f], proto);
+			r = iface_family(&d, st, v, c, link, families[f], proto, stick);
 			if (r < 0)
 				goto fail;
 			any |= r > 0;

@@ -45,8 +45,17 @@ struct rr_desired {
  */
 int desired_assign_tables(struct rr_config *c, const struct rr_view *v, uint8_t proto);
 
+/*
+ * The sources chosen last time, by interface name: one that is still usable
+ * stays chosen, so that adding an address never moves existing replies.
+ */
+struct rr_sticky {
+	char name[IFNAMSIZ];
+	struct rr_addr src[2];
+};
+
 int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
-		    struct rr_desired *ret);
+		    const struct rr_sticky *sticky, size_t n_sticky, struct rr_desired *ret);
 void desired_clear(struct rr_desired *d);
 
 /* "eth1: 203.0.113.2 via 203.0.113.1, table 100; eth2: waiting for link" */

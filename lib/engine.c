@@ -25,6 +25,8 @@ struct rr_engine {
 	bool config_changed;
 	char *nft_text;
 	char status[4096];
+	struct rr_sticky *sticky; /* sources chosen by the last reconcile */
+	size_t n_sticky;
 };
 
 static struct rr_config empty_config = {.mask = RR_DEFAULT_MASK, .priority = RR_DEFAULT_PRIORITY};
@@ -63,6 +65,7 @@ void engine_free(struct rr_engine *e)
 	ruleset_close(e->nft);
 	view_clear(&e->view);
 	free(e->nft_text);
+	free(e->sticky);
 	free(e->statedir);
 	free(e);
 }
@@ -240,6 +243,17 @@ static int engine_sysctls(struct rr_engine *e, const struct rr_desired *d)
 	return err < 0 && err != -ENOENT ? err : changes;
 }
 
+/*
+ * What the kernel answers when the view was already out of date (an address
+ * or link went away meanwhile): the caller retries after reading it again,
+ * so these are warnings, not errors.
+ */
+static bool stale_view(int r)
+{
+	return r == -EINVAL || r == -ENODEV || r == -ENETUNREACH || r == -EADDRNOTAVAIL ||
+	       r == -ESRCH;
+}
+
 /* Apply a plan: deletions of rules first, then routes, then new rules last. */
 static int engine_apply(struct rr_engine *e, const struct rr_plan *p)
 {
@@ -253,7 +267,8 @@ static int engine_apply(struct rr_engine *e, const struct rr_plan *p)
 		if (r == -EEXIST) {                                                \
 			log_debug("%s: %s exists, not ours, ignoring", what, buf);  \
 		} else if (r < 0) {                                                \
-			log_error("%s %s: %s", what, buf, strerror(-r));           \
+			log_msg(stale_view(r) ? 4 : 3, "%s %s: %s", what, buf,      \
+				strerror(-r));                                     \
 			err = err ?: r;                                            \
 		} else {                                                           \
 			log_info("%s: %s", what, buf);                            \
@@ -323,6 +338,21 @@ static int engine_routes_rules(struct rr_engine *e, const struct rr_desired *d)
 	return r;
 }
 
+static void engine_remember_sources(struct rr_engine *e, const struct rr_desired *d)
+{
+	struct rr_sticky *s = calloc(d->n_ifaces ? d->n_ifaces : 1, sizeof(*s));
+
+	if (!s)
+		return; /* only a preference is lost */
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		memcpy(s[i].name, d->ifaces[i].conf->name, IFNAMSIZ);
+		memcpy(s[i].src, d->ifaces[i].src, sizeof(s[i].src));
+	}
+	free(e->sticky);
+	e->sticky = s;
+	e->n_sticky = d->n_ifaces;
+}
+
 static void engine_assign_tables(struct rr_engine *e)
 {
 	if (e->config == &empty_config || desired_assign_tables(e->config, &e->view, RR_PROTO) == 0)
@@ -343,10 +373,11 @@ int engine_reconcile(struct rr_engine *e, unsigned dirty)
 	if ((r = engine_observe(e, dirty)) < 0)
 		return r;
 	engine_assign_tables(e);
-	if ((r = desired_compute(e->config, &e->view, RR_PROTO, &d)) < 0) {
+	if ((r = desired_compute(e->config, &e->view, RR_PROTO, e->sticky, e->n_sticky, &d)) < 0) {
 		log_error("computing desired state: %s", strerror(-r));
 		return r;
 	}
+	engine_remember_sources(e, &d);
 	desired_status(&d, e->status, sizeof(e->status));
 
 	if (dirty & RR_DIRTY_NFT) {
@@ -427,7 +458,7 @@ int engine_dry_run(struct rr_engine *e, FILE *out)
 	if ((r = engine_observe(e, RR_DIRTY_ALL)) < 0)
 		return r;
 	engine_assign_tables(e);
-	if ((r = desired_compute(e->config, &e->view, RR_PROTO, &d)) < 0)
+	if ((r = desired_compute(e->config, &e->view, RR_PROTO, e->sticky, e->n_sticky, &d)) < 0)
 		return r;
 	desired_status(&d, e->status, sizeof(e->status));
 	if ((r = ruleset_render(e->config, &text)) < 0)

@@ -154,6 +154,8 @@ addr_has host "$NEW6" tentative || fail "$NEW6 is not tentative: DAD is not runn
 barrier
 expect_eq "tentative $NEW6: source stays the deprecated $HOST_ETH1_ADDR6" "$TABLE6" "$(table -6)"
 expect_eq "tentative $NEW6: no route uses it" "" "$(ours_with_src "$NEW6")"
+expect_eq "tentative $NEW6: STATUS still names $HOST_ETH1_ADDR6" \
+	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$(status)"
 expect_ok "(the address was still tentative when checked)" addr_has host "$NEW6" tentative
 poll 15 addr_ready host "$NEW6" || fail "DAD of $NEW6 did not complete"
 converge "DAD done: source switches to $NEW6" "$(table6 "$NEW6" "$HOST_ETH1_GW6")" table -6

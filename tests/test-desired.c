@@ -120,7 +120,7 @@ static void test_seed(void)
 	ic.gateway4 = A("203.0.113.1");
 	c = config1(&ic);
 	seed_view(&v);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.n_rules == 1);
 	CHECK(d.rules[0].fwmark == 1 && d.rules[0].fwmask == 0xff && d.rules[0].table == 100);
 	CHECK(d.rules[0].priority == 1000 && d.rules[0].protocol == PROTO);
@@ -152,12 +152,12 @@ static void test_learned_gateway_lowest_metric(void)
 	seed_view(&v); /* default via 203.0.113.1 metric 0 on eth1 */
 	default_add(&v, 3, "203.0.113.9", 50);
 	default_add(&v, 2, "192.0.2.1", 10); /* another interface: never learned */
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.1") == 0);
 	desired_clear(&d);
 	v.routes[0].metric = 100; /* now .9 has the lowest metric */
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.9") == 0);
 	desired_clear(&d);
@@ -174,7 +174,7 @@ static void test_no_gateway(void)
 
 	link_add(&v, 3, "eth1", UP);
 	addr_add(&v, 3, "203.0.113.2", 24, 0);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(find_route(&d, "0.0.0.0", 0) == NULL);
 	CHECK(find_route(&d, "203.0.113.0", 24) != NULL);
 	CHECK(d.n_rules == 1);
@@ -195,7 +195,7 @@ static void test_onlink_gateway(void)
 	link_add(&v, 3, "eth1", UP);
 	addr_add(&v, 3, "203.0.113.2", 32, 0); /* a /32 lease */
 	ic.gateway4 = A("198.51.100.1");
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && r->onlink);
 	CHECK(find_route(&d, "203.0.113.2", 32) == NULL); /* no prefix route for a /32 */
@@ -216,7 +216,7 @@ static void test_point_to_point(void)
 	addr_add(&v, 5, "198.18.0.2", 32, 0);
 	a = &v.addrs[0];
 	a->peer = A("198.18.0.1");
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && r->gw.family == 0 && r->oif == 5 && r->scope == RT_SCOPE_LINK);
 	r = find_route(&d, "198.18.0.1", 32);
@@ -234,7 +234,7 @@ static void test_absent_and_down(void)
 	char status[256];
 
 	link_add(&v, 2, "eth0", UP);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.n_rules == 0 && d.n_routes == 0 && d.n_sysctls == 0);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: waiting for link") == 0);
@@ -242,7 +242,7 @@ static void test_absent_and_down(void)
 
 	link_add(&v, 3, "eth1", 0);
 	addr_add(&v, 3, "203.0.113.2", 24, 0);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.n_rules == 0 && d.n_routes == 0);
 	CHECK(d.n_sysctls == 1); /* present: the sysctl is set even while down */
 	desired_status(&d, status, sizeof(status));
@@ -250,7 +250,7 @@ static void test_absent_and_down(void)
 	desired_clear(&d);
 
 	v.links[1].flags = IFF_UP; /* up, no carrier */
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.n_rules == 0 && d.n_routes == 0);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: no carrier") == 0);
@@ -272,16 +272,30 @@ static void test_several_addresses(void)
 	addr_add(&v, 3, "203.0.113.10", 24, IFA_F_SECONDARY);
 	addr_add(&v, 3, "198.51.100.7", 24, 0);
 	default_add(&v, 3, "203.0.113.1", 0);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
-	/* Primary before secondary, then the lowest: 198.51.100.7. */
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	/* Primary before secondary, then the kernel's order: 203.0.113.20. */
 	CHECK(d.ifaces[0].src[0].family == AF_INET &&
-	      strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "198.51.100.7") == 0);
+	      strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "203.0.113.20") == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && rr_addr_eq(&r->src, &d.ifaces[0].src[0]));
 	CHECK(find_route(&d, "203.0.113.0", 24) && find_route(&d, "198.51.100.0", 24));
 	/* fwmark rule plus one source rule per address. */
 	CHECK(d.n_rules == 4);
 	desired_clear(&d);
+
+	/* Sticky: last time's source stays while usable, even when not the first. */
+	{
+		struct rr_sticky st = {.name = "eth1", .src = {A("198.51.100.7")}};
+
+		CHECK(desired_compute(&c, &v, PROTO, &st, 1, &d) == 0);
+		CHECK(strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "198.51.100.7") == 0);
+		desired_clear(&d);
+		/* Gone: the usual choice again. */
+		st.src[0] = A("198.51.100.99");
+		CHECK(desired_compute(&c, &v, PROTO, &st, 1, &d) == 0);
+		CHECK(strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "203.0.113.20") == 0);
+		desired_clear(&d);
+	}
 	view_clear(&v);
 }
 
@@ -296,7 +310,7 @@ static void test_ipv6(void)
 
 	link_add(&v, 3, "eth1", UP);
 	addr_add(&v, 3, "2001:db8:1::2", 64, IFA_F_TENTATIVE);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.n_rules == 0); /* a tentative address is waited for */
 	CHECK(d.ifaces[0].state == RR_IFACE_NO_ADDRESS);
 	desired_clear(&d);
@@ -309,7 +323,7 @@ static void test_ipv6(void)
 	ll->prefixlen = 64;
 	ll->scope = RT_SCOPE_LINK;
 	default_add(&v, 3, "fe80::1", 1024);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.n_rules == 1 && d.rules[0].family == AF_INET6);
 	r = find_route(&d, "::", 0);
 	CHECK(r && r->metric == 1024 && !r->onlink && r->gw.family == AF_INET6);
@@ -336,7 +350,7 @@ static void test_plan(void)
 	struct rr_route *foreign_route;
 
 	seed_view(&v);
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
 	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
 	CHECK(p.n_rules_add == 1 && p.n_routes_add == 3 && !p.n_rules_del && !p.n_routes_del);
@@ -382,7 +396,7 @@ static void test_plan(void)
 	/* Gateway changed: our default route is replaced, not deleted and added. */
 	desired_clear(&d);
 	ic.gateway4 = A("203.0.113.254");
-	CHECK(desired_compute(&c, &v, PROTO, &d) == 0);
+	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
 	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
 	CHECK(p.n_routes_add == 1 && p.routes_replace[0]);
