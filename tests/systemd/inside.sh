@@ -64,11 +64,13 @@ write_conf() { # TABLE MARK
 }
 
 dump_state() {
+	{
 	echo "--- systemctl status"; systemctl status --no-pager -l "$UNIT" 2>&1 | tail -n 20
 	echo "--- journal"; journalctl -b --no-pager -o short-monotonic -u "$UNIT" 2>&1 | tail -n 60
 	echo "--- ip rule"; ip rule show; ip -6 rule show
 	echo "--- nft"; nft list ruleset 2>&1 | head -n 40
-} 2>&1 | diag
+	} 2>&1 | diag
+}
 
 cleanup() {
 	rm -rf "$DROPIN_DIR"

@@ -146,7 +146,7 @@ done
 incont() {
 	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		LANG=C.UTF-8 TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0 \
-		nsenter --target "$LEADER" --all --root --wd=/ -- "$@"
+		nsenter --target "$LEADER" --all --root --wd -- "$@"
 }
 
 boot_timeout=${RR_BOOT_TIMEOUT:-120}
