@@ -117,6 +117,19 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 }
 
 
+/* The table of a route message; 0 if it cannot be read. */
+static uint32_t route_table(struct nlmsghdr *h)
+{
+	struct rtmsg *rtm;
+	struct nlattr *a;
+
+	if (!nlmsg_valid_hdr(h, sizeof(*rtm)))
+		return 0;
+	rtm = nlmsg_data(h);
+	a = nlmsg_find_attr(h, sizeof(*rtm), RTA_TABLE);
+	return a && nla_len(a) >= 4 ? nla_get_u32(a) : rtm->rtm_table;
+}
+
 static int rtnl_msg(struct nl_msg *msg, void *arg)
 {
 	struct daemon *d = arg;
@@ -136,7 +149,9 @@ static int rtnl_msg(struct nl_msg *msg, void *arg)
 		break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
-		d->dirty |= RR_DIRTY_ROUTES;
+		/* Routes of other tables (local, someone's policy tables) never matter. */
+		if (route_table(h) == 0 || engine_table_relevant(d->engine, route_table(h)))
+			d->dirty |= RR_DIRTY_ROUTES;
 		break;
 	case RTM_NEWRULE:
 	case RTM_DELRULE:

@@ -185,7 +185,7 @@ static bool connected_route(const struct rr_ifaddr *a, struct rr_route *r)
 
 static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const struct rr_view *v,
 			const struct rr_config *c, const struct rr_link *link, int family,
-			uint8_t proto, const struct rr_sticky *sticky)
+			uint8_t proto, const struct rr_sticky *sticky, const bool *addr_up)
 {
 	const struct rr_iface_conf *ic = st->conf;
 	unsigned fi = FAMILY_INDEX(family);
@@ -236,9 +236,8 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < v->n_addrs; i++) {
 			const struct rr_ifaddr *a = &v->addrs[i];
-			const struct rr_link *l = view_link_by_index(v, a->ifindex);
 
-			if (a->local.family != family || !l || !link_operational(l))
+			if (a->local.family != family || !addr_up[i])
 				continue;
 			if ((pass == 0) != (a->ifindex == link->ifindex))
 				continue;
@@ -337,8 +336,17 @@ int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t 
 		    const struct rr_sticky *sticky, size_t n_sticky, struct rr_desired *ret)
 {
 	struct rr_desired d = {0};
+	bool *addr_up = calloc(v->n_addrs + 1, sizeof(*addr_up));
 	int r = -ENOMEM;
 
+	if (!addr_up)
+		return -ENOMEM;
+	/* Once, not per interface: whether each address's link is up. */
+	for (size_t i = 0; i < v->n_addrs; i++) {
+		const struct rr_link *l = view_link_by_index(v, v->addrs[i].ifindex);
+
+		addr_up[i] = l && link_operational(l);
+	}
 	d.ifaces = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*d.ifaces));
 	d.sysctls = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*d.sysctls));
 	if (!d.ifaces || !d.sysctls)
@@ -369,16 +377,18 @@ int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t 
 			continue;
 		}
 		for (unsigned f = 0; f < 2; f++) {
-			r = iface_family(&d, st, v, c, link, families[f], proto, stick);
+			r = iface_family(&d, st, v, c, link, families[f], proto, stick, addr_up);
 			if (r < 0)
 				goto fail;
 			any |= r > 0;
 		}
 		st->state = any ? RR_IFACE_ACTIVE : RR_IFACE_NO_ADDRESS;
 	}
+	free(addr_up);
 	*ret = d;
 	return 0;
 fail:
+	free(addr_up);
 	desired_clear(&d);
 	return r;
 }

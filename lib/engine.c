@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -83,6 +84,20 @@ void engine_set_config(struct rr_engine *e, struct rr_config *c)
 const struct rr_config *engine_config(struct rr_engine *e)
 {
 	return e->config;
+}
+
+bool engine_table_relevant(struct rr_engine *e, uint32_t table)
+{
+	if (table == RT_TABLE_MAIN)
+		return true; /* learned gateways, connected prefixes */
+	for (size_t i = 0; i < e->config->n_ifaces; i++)
+		if (e->config->ifaces[i].table == table || e->config->ifaces[i].table == 0)
+			return true;
+	/* Tables of replyroute's rules, leftovers of an earlier config included. */
+	for (size_t i = 0; i < e->view.n_rules; i++)
+		if (e->view.rules[i].protocol == RR_PROTO && e->view.rules[i].table == table)
+			return true;
+	return !e->view_valid;
 }
 
 uint32_t engine_nl_port(struct rr_engine *e)

@@ -48,5 +48,8 @@ int engine_cleanup(struct rr_engine *e);
 /* Per-interface summary for STATUS=, valid after a reconcile. */
 const char *engine_status(struct rr_engine *e);
 
+/* Whether a route change in this table can matter (main, ours, or not yet known). */
+bool engine_table_relevant(struct rr_engine *e, uint32_t table);
+
 /* Netlink port id of the command socket, to recognise our own notifications. */
 uint32_t engine_nl_port(struct rr_engine *e);
