@@ -8,8 +8,10 @@
 #   mon 198.51.100.10 --- rtr --- r_mgmt ------- eth0 192.0.2.2       host
 #                          |  \-- r_pub  ------- eth1 203.0.113.2
 #                          |      203.0.113.1, .254, .253 (three gateways)
-#                          \----- r_p2p  ------- eth2 198.18.0.2 peer 198.18.0.1
-#                                 198.18.0.1 peer 198.18.0.2, proxy_arp (step 7)
+#                          |----- r_p2p  ------- eth2 198.18.0.2 peer 198.18.0.1
+#                          |      198.18.0.1 peer 198.18.0.2, proxy_arp (step 8)
+#                          \----- r_tun  =relay= tun0 198.18.1.2/32 (step 9)
+#                                 198.18.1.1 peer 198.18.1.2
 #
 # host routes mon's network over eth0 throughout; rp_filter=1 everywhere.
 set -u
@@ -118,6 +120,15 @@ converge "DHCP renew: table 100's default follows to .254" "$(table100 203.0.113
 expect_ok "DHCP renew: STATUS" poll 5 status_is "eth1: 203.0.113.2 via 203.0.113.254, table 100"
 marked_via "DHCP renew" 203.0.113.254
 works "DHCP renew"
+# The same in place: one RTM_NEWROUTE that replaces, no deletion.
+ip -n "$NS_HOST" route replace default via 203.0.113.1 dev eth1 proto dhcp metric 100 ||
+	fail "DHCP default in place"
+expect_eq "(main: one default)" "default via 203.0.113.1 dev eth1 proto dhcp metric 100" "$(defaults)"
+converge "DHCP renew in place: table 100's default follows to .1" "$(table100 203.0.113.1)" table 100
+works "DHCP renew in place"
+ip -n "$NS_HOST" route replace default via 203.0.113.254 dev eth1 proto dhcp metric 100 ||
+	fail "DHCP default in place"
+converge "DHCP renew in place: and back to .254" "$(table100 203.0.113.254)" table 100
 
 # 3. Metrics: the lowest wins, whichever route carries it.
 ip -n "$NS_HOST" route add default via 203.0.113.253 dev eth1 proto static metric 50 ||
@@ -204,8 +215,8 @@ ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 proto dhcp metric 10
 converge "/24 back: onlink dropped" "$(table100 203.0.113.1)" table 100
 
 # 8. A point-to-point link without a gateway: eth2 has a peer address and no
-#    default route in main. rtr answers ARP for mon on that link (proxy_arp),
-#    as a p2p peer would take anything.
+#    default route in main. eth2 is a veth, so host ARPs for mon on it: rtr
+#    answers (proxy_arp), as a p2p peer takes anything.
 veth rtr r_p2p host eth2
 sysctl_set rtr net.ipv4.conf.r_p2p.rp_filter 1
 sysctl_set rtr net.ipv4.conf.r_p2p.proxy_arp 1
@@ -246,15 +257,72 @@ expect_ok "p2p: ping to eth2 works" ping_ok mon 198.18.0.2
 expect_ok "p2p: TCP to eth2 works" tcp_ok mon host 198.18.0.2 21
 expect_ok "p2p: eth1 still works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 
-# 9. SIGTERM: everything goes.
+# 9. A real point-to-point device: tun0 (POINTOPOINT, NOARP) with a /32 and no
+#    peer address. A relay holds tun0 on host and r_tun on rtr open and copies
+#    packets between them: a wire, with carrier while the relay runs.
+cat >"$T/tun-relay.py" <<'PY'
+import ctypes, fcntl, os, select, struct, sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+def tun(name):
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    # TUNSETIFF, IFF_TUN | IFF_NO_PI
+    fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH", name.encode(), 0x0001 | 0x1000))
+    return fd
+
+a = tun(sys.argv[1])  # in the namespace the relay was started in
+ns = os.open("/run/netns/" + sys.argv[2], os.O_RDONLY)
+if libc.setns(ns, 0x40000000) != 0:  # CLONE_NEWNET
+    sys.exit("setns: " + os.strerror(ctypes.get_errno()))
+b = tun(sys.argv[3])
+print("ready", flush=True)
+peer = {a: b, b: a}
+while True:
+    for fd in select.select([a, b], [], [])[0]:
+        data = os.read(fd, 65535)
+        try:
+            os.write(peer[fd], data)
+        except OSError:  # the other end is down: the packet is lost, as on a wire
+            pass
+PY
+start_bg host python3 "$T/tun-relay.py" tun0 "$NS_RTR" r_tun
+poll 5 grep -qx ready "$BG_LOG" || fail "tun relay did not start"
+ip -n "$NS_HOST" link set tun0 up || fail "tun0 up"
+ip -n "$NS_RTR" link set r_tun up || fail "r_tun up"
+# No operstate on tun devices ("state UNKNOWN"): check the flags only.
+tun_up() { ip -n "$(ns_name "$1")" -o link show dev "$2" | grep -q '[<,]UP,LOWER_UP[,>]'; }
+poll 5 tun_up host tun0 || fail "tun0 has no carrier"
+poll 5 tun_up rtr r_tun || fail "r_tun has no carrier"
+sysctl_set rtr net.ipv4.conf.r_tun.rp_filter 1
+sysctl_set host net.ipv4.conf.tun0.rp_filter 1
+ip -n "$NS_RTR" addr add 198.18.1.1 peer 198.18.1.2/32 dev r_tun || fail "r_tun address"
+ip -n "$NS_HOST" addr add 198.18.1.2/32 dev tun0 || fail "tun0 address"
+expect_ok "tun, untracked: ping to tun0 fails" ping_fails mon 198.18.1.2
+printf '\n[Interface]\nName=tun0\nTable=102\nMark=0x3\n' >>"$CONF"
+NMARK=$(wc -l <"$NLOG")
+kill -HUP "$DPID"
+expect_ok "tun: READY=1 after the reload, STATUS says point-to-point" poll 5 eval \
+	"tail -n +$((NMARK + 1)) '$NLOG' | grep -qxF 'READY=1 | STATUS=$P2P_STATUS; tun0: 198.18.1.2 point-to-point, table 102'"
+converge "tun: table 102 has default dev tun0, no connected route for the /32" \
+	"default dev tun0 proto 205 scope link src 198.18.1.2
+192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
+198.18.0.1 dev eth2 proto 205 scope link src 198.18.0.2
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" table 102
+expect_ok "tun: ping to tun0 works" ping_ok mon 198.18.1.2
+expect_ok "tun: TCP to tun0 works" tcp_ok mon host 198.18.1.2 21
+
+# 10. SIGTERM: everything goes.
 stop_bg "$DPID" TERM
 expect_eq "SIGTERM: exit status 0" 0 "$?"
 expect_eq "SIGTERM: no rule left" "" "$(our_rules)"
 expect_eq "SIGTERM: table 100 empty" "" "$(table 100)"
 expect_eq "SIGTERM: table 101 empty" "" "$(table 101)"
+expect_eq "SIGTERM: table 102 empty" "" "$(table 102)"
 expect_fail "SIGTERM: nft table removed" in_ns host nft list table inet replyroute
-expect_eq "SIGTERM: src_valid_mark restored on eth1 and eth2" "0 0" \
-	"$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark) $(sysctl_get host net.ipv4.conf.eth2.src_valid_mark)"
-expect_eq "no error or warning logged" "" "$(grep -E '^<[0-4]>' "$DLOG")"
+expect_eq "SIGTERM: src_valid_mark restored on eth1, eth2, tun0" "0 0 0" "$(
+	for i in eth1 eth2 tun0; do sysctl_get host "net.ipv4.conf.$i.src_valid_mark"; done | xargs)"
+# Warnings may be: a change that raced with the one the daemon was applying.
+expect_eq "no error logged" "" "$(grep -E '^<[0-3]>' "$DLOG")"
 
 finish

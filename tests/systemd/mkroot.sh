@@ -112,16 +112,34 @@ cleanup_dir() {
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf --one-file-system "$d"
 }
-trap 'rc=$?; cleanup_dir "$NEW"; cleanup_dir "$OLD"; exit $rc' EXIT
-trap 'exit 130' INT TERM HUP
+DEBOOTSTRAP_PGID=
+stop_debootstrap() {
+	[ -n "$DEBOOTSTRAP_PGID" ] || return 0
+	kill -TERM -- "-$DEBOOTSTRAP_PGID" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		kill -0 -- "-$DEBOOTSTRAP_PGID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL -- "-$DEBOOTSTRAP_PGID" 2>/dev/null
+	sleep 0.2
+}
+trap 'rc=$?; stop_debootstrap; cleanup_dir "$NEW"; cleanup_dir "$OLD"; exit $rc' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 cleanup_dir "$NEW"
 rm -f "$STAMP"
 start=$(date +%s)
 log "debootstrap $SUITE (minbase) into $NEW"
 include=$(IFS=,; echo "${PACKAGES[*]}")
-if ! debootstrap --variant=minbase --include="$include" "$SUITE" "$NEW" "$MIRROR" \
-	>"$CACHE/debootstrap.log" 2>&1; then
+# own process group (so that an interrupted build can be stopped as a whole),
+# waited for in the background (so that signals are handled at once)
+setsid debootstrap --variant=minbase --include="$include" "$SUITE" "$NEW" "$MIRROR" \
+	</dev/null >"$CACHE/debootstrap.log" 2>&1 &
+DEBOOTSTRAP_PGID=$!
+rc=0; wait "$DEBOOTSTRAP_PGID" || rc=$?
+DEBOOTSTRAP_PGID=
+if [ "$rc" -ne 0 ]; then
 	tail -n 30 "$CACHE/debootstrap.log" >&2
 	[ -f "$NEW/debootstrap/debootstrap.log" ] && tail -n 30 "$NEW/debootstrap/debootstrap.log" >&2
 	die "debootstrap failed (log: $CACHE/debootstrap.log)"
@@ -145,9 +163,13 @@ for p in "${PACKAGES[@]}"; do
 done
 [ -x "$NEW/lib/systemd/systemd" ] || die "no systemd in the new rootfs"
 
+# run.sh holds a shared lock on .inuse while a container runs on the rootfs
+exec 8>"$CACHE/.inuse"
+flock -x 8
 if [ -e "$ROOT" ]; then mv "$ROOT" "$OLD"; fi
 mv "$NEW" "$ROOT"
 want_stamp >"$STAMP"
+flock -u 8
 cleanup_dir "$OLD"
 log "built $ROOT in $(( $(date +%s) - start ))s ($(du -sh --one-file-system "$ROOT" | cut -f1))"
 printf '%s\n' "$ROOT"

@@ -1,10 +1,12 @@
 #!/bin/bash
+# shellcheck disable=SC2317  # cleanup functions run from traps
 # Boot the cached Debian rootfs (mkroot.sh) under a real systemd in
 # systemd-nspawn, install a `meson install --destdir DESTDIR` tree into it and
 # run tests/systemd/inside.sh there.  Exit status: that of inside.sh (or 1 when
 # the harness itself fails).
 #
-#   tests/systemd/run.sh DESTDIR
+#   tests/systemd/run.sh DESTDIR            # run inside.sh
+#   tests/systemd/run.sh DESTDIR CMD [ARG...] # run CMD instead (e.g. bash, to debug)
 #
 # Environment:
 #   RR_NSPAWN_CACHE   rootfs cache (see mkroot.sh)
@@ -18,16 +20,19 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-log() { printf 'run.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+T0=$(now_ms)
+log() {
+	local t=$(( $(now_ms) - T0 ))
+	printf 'run.sh[%d.%ds]: %s\n' $(( t / 1000 )) $(( t % 1000 / 100 )) "$*" >&2
+}
+die() { log "error: $*"; exit 1; }
 
-[ $# -eq 1 ] || { echo "usage: $0 DESTDIR" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 DESTDIR [CMD [ARG...]]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 DESTDIR=$(realpath -e "$1") || die "no such directory: $1"
+shift
 [ -d "$DESTDIR" ] || die "not a directory: $DESTDIR"
-
-T0=$(now_ms)
 
 # --- what is in DESTDIR (no prefix is assumed) ---------------------------------
 DAEMON=$(find "$DESTDIR" -name replyrouted \( -type f -o -type l \) -path '*bin/*' | head -n1)
@@ -37,6 +42,9 @@ UNITFILE=$(find "$DESTDIR" -name replyroute.service -path '*/systemd/system/*' |
 log "daemon: /${DAEMON#"$DESTDIR"/}, unit: /${UNITFILE#"$DESTDIR"/}"
 
 ROOT=$("$HERE/mkroot.sh")
+# while this runs, mkroot.sh (another run, another package list) must not swap the rootfs
+exec 8>"$(dirname "$ROOT")/.inuse"
+flock -s 8
 [ -x "$ROOT/lib/systemd/systemd" ] || die "mkroot.sh gave no usable rootfs"
 command -v nsenter >/dev/null || die "nsenter (util-linux) missing"
 
@@ -45,11 +53,17 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/replyroute-nspawn.XXXXXX")
 CONSOLE=$WORK/console.log
 NSPAWN_PID=
 LEADER=
+TEST_PID=
 CGROUPS=()
 RC=1
 
 # --- cleanup: always power off and remove what we created --------------------------
-alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+alive() { # PID exists and is not a zombie
+	local st
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
 wait_gone() { # PID TIMEOUT_MS
 	local deadline=$(( $(now_ms) + $2 ))
 	while alive "$1"; do
@@ -57,9 +71,28 @@ wait_gone() { # PID TIMEOUT_MS
 		sleep 0.1
 	done
 }
+kill_test() { # the test's process group (setsid: its PGID is TEST_PID, nsenter)
+	local p
+	[ -n "$TEST_PID" ] || return 0
+	# everything but nsenter itself first: nsenter must outlive its child and
+	# reap it (an orphan would go to the host's init, and the container's
+	# shutdown would wait for that zombie)
+	for p in $(pgrep -g "$TEST_PID"); do
+		[ "$p" = "$TEST_PID" ] || kill -TERM "$p" 2>/dev/null
+	done
+	wait_gone "$TEST_PID" 5000 && return 0
+	kill -KILL -- "-$TEST_PID" 2>/dev/null
+	wait_gone "$TEST_PID" 5000
+}
 cleanup() {
 	set +e
+	trap '' INT TERM HUP   # a second signal must not cut the cleanup short
+	if alive "$TEST_PID"; then
+		log "stopping the test"
+		kill_test
+	fi
 	if alive "$NSPAWN_PID"; then
+		log "powering the container off"
 		# nspawn turns SIGTERM into an orderly poweroff of the container
 		kill -TERM "$NSPAWN_PID" 2>/dev/null
 		if ! wait_gone "$NSPAWN_PID" 30000; then
@@ -69,14 +102,17 @@ cleanup() {
 		fi
 	fi
 	[ -n "$NSPAWN_PID" ] && wait "$NSPAWN_PID" 2>/dev/null
+	[ -n "$TEST_PID" ] && wait "$TEST_PID" 2>/dev/null
+	# nspawn leaves this behind when it is killed
+	rmdir "/run/systemd/nspawn/propagate/$NAME" 2>/dev/null
 	# our private cgroups: kill stragglers (only possible after a SIGKILL), remove
 	local cg d p
 	for cg in "${CGROUPS[@]}"; do
 		[ -d "$cg" ] || continue
-		for d in $(find "$cg" -depth -type d); do
-			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		find "$cg" -depth -type d | while read -r d; do
+			while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$d/cgroup.procs"
 		done
-		for d in $(find "$cg" -depth -type d); do
+		find "$cg" -depth -type d | while read -r d; do
 			for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
 		done
 		[ -d "$cg" ] && log "warning: could not remove cgroup $cg"
@@ -90,7 +126,7 @@ cleanup() {
 	else
 		log "logs kept in $WORK"
 	fi
-	log "total $(( ($(now_ms) - T0) / 1000 ))s, exit $RC"
+	log "total $(( ($(now_ms) - T0) / 1000 )).$(( ($(now_ms) - T0) % 1000 / 100 ))s, exit $RC"
 }
 trap 'RC=$?; cleanup; exit $RC' EXIT
 trap 'exit 130' INT
@@ -118,9 +154,15 @@ fi
 # --- boot ----------------------------------------------------------------------------
 log "booting $ROOT as $NAME"
 TB=$(now_ms)
+SCOPE=()
+if [ -d /run/systemd/system ]; then
+	# systemd host (not this project's CI machines, untested there): a delegated
+	# scope of our own for --keep-unit; systemd-run --scope execs nspawn in place
+	SCOPE=(systemd-run --quiet --scope --collect -p Delegate=yes --unit="replyroute-$NAME" --)
+fi
 (
 	for cg in "${CGROUPS[@]}"; do echo "$BASHPID" >"$cg/cgroup.procs"; done
-	exec systemd-nspawn --quiet --boot --private-network --register=no --keep-unit \
+	exec "${SCOPE[@]}" systemd-nspawn --quiet --boot --private-network --register=no --keep-unit \
 		--volatile=overlay --console=read-only \
 		-D "$ROOT" -M "$NAME" \
 		--bind-ro="$DESTDIR:/mnt/replyroute-destdir" \
@@ -143,11 +185,10 @@ while [ -z "$LEADER" ]; do
 done
 
 # run a command inside the container (all its namespaces, clean environment)
-incont() {
-	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		LANG=C.UTF-8 TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0 \
-		nsenter --target "$LEADER" --all --root --wd -- "$@"
-}
+INCONT=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	LANG=C.UTF-8 TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0
+	nsenter --target "$LEADER" --all --root --wd --)
+incont() { "${INCONT[@]}" "$@"; }
 
 boot_timeout=${RR_BOOT_TIMEOUT:-120}
 deadline=$(( TB + boot_timeout * 1000 ))
@@ -171,8 +212,30 @@ incont sh -ec '
 	systemctl daemon-reload
 ' || die "installing DESTDIR into the container failed"
 
-set +e
-incont timeout "${RR_TEST_TIMEOUT:-600}" bash /mnt/replyroute-tests/inside.sh
-RC=$?
-set -e
+# a missing shared library is a rootfs problem (extend PACKAGES in mkroot.sh)
+# shellcheck disable=SC2016  # ($1 expands inside the container)
+missing=$(incont sh -c 'ldd "$1" 2>&1 | grep "not found"' sh "/${DAEMON#"$DESTDIR"/}") || true
+[ -z "$missing" ] || die "replyrouted needs libraries the rootfs lacks (add them to mkroot.sh):
+$missing"
+
+[ $# -gt 0 ] || set -- bash /mnt/replyroute-tests/inside.sh
+# In its own process group (nsenter and everything it starts), so that cleanup
+# can end it before powering off: processes entered with nsenter are not the
+# container init's children, and systemd-shutdown would wait for them.  Waited
+# for in the background so that INT/TERM are handled at once; stdin is kept
+# (for an interactive CMD).
+setsid "${INCONT[@]}" "$@" 0<&0 &
+TEST_PID=$!
+test_timeout=${RR_TEST_TIMEOUT:-600}
+deadline=$(( $(now_ms) + test_timeout * 1000 ))
+while alive "$TEST_PID"; do
+	if [ "$(now_ms)" -ge "$deadline" ]; then
+		log "test did not finish in ${test_timeout}s"
+		kill_test
+		break
+	fi
+	sleep 0.2
+done
+RC=0; wait "$TEST_PID" || RC=$?
+TEST_PID=
 exit "$RC"
