@@ -96,11 +96,11 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
 	unsigned dirty = d->dirty;
+	uint64_t t0, t1;
 	int r;
 
-	uint64_t t0, t1;
-
 	d->dirty = 0;
+	/* From the loop's wake-up: reading the notifications counts too. */
 	sd_event_now(d->event, CLOCK_MONOTONIC, &t0);
 	r = engine_reconcile(d->engine, dirty);
 	t1 = now_usec();
@@ -115,7 +115,6 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 	}
 	return 0;
 }
-
 
 /* The table of a route message; 0 if it cannot be read. */
 static uint32_t route_table(struct nlmsghdr *h)

@@ -23,6 +23,7 @@ struct rr_engine {
 	char *statedir;
 	struct rr_view view;
 	bool view_valid;
+	unsigned stale; /* parts of the view our own changes made out of date */
 	bool config_changed;
 	char *nft_text;
 	char status[4096];
@@ -269,42 +270,45 @@ static bool stale_view(int r)
 	       r == -ESRCH;
 }
 
+/* Log one applied change; adding what exists (not ours) counts as converged. */
+static void engine_step(int r, const char *what, const char *desc, int *changes, int *err)
+{
+	if (r == -EEXIST) {
+		log_debug("%s: %s exists, not ours, ignoring", what, desc);
+	} else if (r < 0) {
+		log_msg(stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
+		*err = *err ?: r;
+	} else {
+		log_info("%s: %s", what, desc);
+		(*changes)++;
+	}
+}
+
 /* Apply a plan: deletions of rules first, then routes, then new rules last. */
 static int engine_apply(struct rr_engine *e, const struct rr_plan *p)
 {
 	char buf[256];
-	int changes = 0, err = 0, r;
+	int changes = 0, err = 0;
 
-#define STEP(call, what, obj, fmt)                                                   \
-	do {                                                                       \
-		r = (call);                                                        \
-		fmt;                                                               \
-		if (r == -EEXIST) {                                                \
-			log_debug("%s: %s exists, not ours, ignoring", what, buf);  \
-		} else if (r < 0) {                                                \
-			log_msg(stale_view(r) ? 4 : 3, "%s %s: %s", what, buf,      \
-				strerror(-r));                                     \
-			err = err ?: r;                                            \
-		} else {                                                           \
-			log_info("%s: %s", what, buf);                            \
-			changes++;                                                 \
-		}                                                                  \
-	} while (0)
-
-	for (size_t i = 0; i < p->n_rules_del; i++)
-		STEP(kr_rule_del(e->nl, &p->rules_del[i]), "rule deleted", &p->rules_del[i],
-		     rule_format(&p->rules_del[i], buf, sizeof(buf)));
-	for (size_t i = 0; i < p->n_routes_del; i++)
-		STEP(kr_route_del(e->nl, &p->routes_del[i]), "route deleted", &p->routes_del[i],
-		     route_format(&p->routes_del[i], &e->view, buf, sizeof(buf)));
-	for (size_t i = 0; i < p->n_routes_add; i++)
-		STEP(kr_route_add(e->nl, &p->routes_add[i], p->routes_replace[i]),
-		     p->routes_replace[i] ? "route replaced" : "route added", &p->routes_add[i],
-		     route_format(&p->routes_add[i], &e->view, buf, sizeof(buf)));
-	for (size_t i = 0; i < p->n_rules_add; i++)
-		STEP(kr_rule_add(e->nl, &p->rules_add[i]), "rule added", &p->rules_add[i],
-		     rule_format(&p->rules_add[i], buf, sizeof(buf)));
-#undef STEP
+	for (size_t i = 0; i < p->n_rules_del; i++) {
+		rule_format(&p->rules_del[i], buf, sizeof(buf));
+		engine_step(kr_rule_del(e->nl, &p->rules_del[i]), "rule deleted", buf, &changes, &err);
+	}
+	for (size_t i = 0; i < p->n_routes_del; i++) {
+		route_format(&p->routes_del[i], &e->view, buf, sizeof(buf));
+		engine_step(kr_route_del(e->nl, &p->routes_del[i]), "route deleted", buf, &changes,
+			    &err);
+	}
+	for (size_t i = 0; i < p->n_routes_add; i++) {
+		route_format(&p->routes_add[i], &e->view, buf, sizeof(buf));
+		engine_step(kr_route_add(e->nl, &p->routes_add[i], p->routes_replace[i]),
+			    p->routes_replace[i] ? "route replaced" : "route added", buf, &changes,
+			    &err);
+	}
+	for (size_t i = 0; i < p->n_rules_add; i++) {
+		rule_format(&p->rules_add[i], buf, sizeof(buf));
+		engine_step(kr_rule_add(e->nl, &p->rules_add[i]), "rule added", buf, &changes, &err);
+	}
 	return err < 0 ? err : changes;
 }
 
@@ -315,6 +319,8 @@ static int engine_observe(struct rr_engine *e, unsigned dirty)
 
 	if (!e->view_valid)
 		dirty |= RR_DIRTY_ALL;
+	dirty |= e->stale;
+	e->stale = 0;
 	/* The kernel drops IPv4 routes silently with their address or link. */
 	if (dirty & (RR_DIRTY_LINKS | RR_DIRTY_ADDRS))
 		dirty |= RR_DIRTY_ROUTES;
@@ -417,9 +423,9 @@ int engine_reconcile(struct rr_engine *e, unsigned dirty)
 	desired_clear(&d);
 	if (err == 0)
 		e->config_changed = false;
-	/* What we changed is not in the view: read it again next time. */
+	/* What we changed (rules and routes only) is not in the view: read it next time. */
 	if (changes)
-		e->view_valid = false;
+		e->stale |= RR_DIRTY_ROUTES | RR_DIRTY_RULES;
 	return err < 0 ? err : changes;
 }
 
