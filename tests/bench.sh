@@ -9,14 +9,12 @@
 # 100, measured from rtnetlink notifications), RSS, idle wakeups.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 need_cmd python3
 topo_seed
 EXTRA=${1:-0}
 
-CONF=$T/replyroute.conf
-printf '[Interface]\nName=eth1\nTable=100\nMark=0x1\n' >"$CONF"
+rr_conf_seed
 # Extra interfaces: veth pairs inside the host namespace, each tracked.
 if ((EXTRA > 0)); then
 	{
@@ -33,7 +31,6 @@ if ((EXTRA > 0)); then
 	done >>"$CONF"
 	sed -i '1i [Global]\nMarkMask=0xffff\n' "$CONF"
 fi
-export RUNTIME_DIRECTORY=$T/run
 ns_ms() { echo "scale=2; $1 / 1000000" | bc 2>/dev/null || echo "$(($1 / 1000000))"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -41,29 +38,28 @@ echo "# replyroute benchmark: seed topology + $EXTRA extra tracked interfaces, $
 
 # 1. --once, cold (first run installs) and warm (converged: reads and compares only).
 t0=$EPOCHREALTIME
-in_ns host "$REPLYROUTED" -c "$CONF" --once 2>/dev/null || fail "--once failed"
+rr --once 2>/dev/null || fail "--once failed"
 t1=$EPOCHREALTIME
 printf 'once, first (installs everything): %.2f ms\n' "$(echo "($t1 - $t0) * 1000" | bc -l)"
 for i in $(seq 20); do
 	t0=$EPOCHREALTIME
-	in_ns host "$REPLYROUTED" -c "$CONF" --once 2>/dev/null
+	rr --once 2>/dev/null
 	t1=$EPOCHREALTIME
 	echo "($t1 - $t0) * 1000" | bc -l
 done | median | xargs printf 'once, converged (median of 20, includes exec): %.2f ms\n'
-in_ns host "$REPLYROUTED" -c "$CONF" --cleanup 2>/dev/null
+rr --cleanup 2>/dev/null
 
 # 2. Daemon cold start to READY (first line "ready:" in its log).
 t0=$EPOCHREALTIME
-start_bg host "$REPLYROUTED" -c "$CONF" -v
-DPID=$BG_PID
-poll 30 grep -q 'ready:' "$BG_LOG" || fail "daemon not ready"
+rr_start -v
+poll 30 grep -q 'ready:' "$RR_LOG" || fail "daemon not ready"
 t1=$EPOCHREALTIME
 printf 'daemon cold start to READY (polled every 20 ms): %.1f ms\n' \
 	"$(echo "($t1 - $t0) * 1000" | bc -l)"
 
 # 3. Address change -> converged.
 in_ns host python3 "$(dirname "$0")/bench-converge.py" 100 || fail "bench-converge failed"
-grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' "$BG_LOG" |
+grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' "$RR_LOG" |
 	awk '$5 > 0 {print $(NF-1)}' | median |
 	xargs printf 'in-process reconcile that changed something (median): %s us\n'
 
@@ -73,20 +69,20 @@ for i in $(seq 20); do
 	ip -n "$NS_HOST" route add 198.19.$i.0/24 via 192.0.2.1
 done
 ip -n "$NS_HOST" route flush root 198.19.0.0/16
-poll 5 eval "[ \$(grep -c ': 0 change(s)' '$BG_LOG') -ge 10 ]" || true
-grep -o 'reconcile (dirty 0x[0-9a-f]*): 0 change(s) in [0-9]* us' "$BG_LOG" |
+poll 5 eval "[ \$(grep -c ': 0 change(s)' '$RR_LOG') -ge 10 ]" || true
+grep -o 'reconcile (dirty 0x[0-9a-f]*): 0 change(s) in [0-9]* us' "$RR_LOG" |
 	awk '{print $(NF-1)}' | median |
 	xargs printf 'in-process reconcile that changed nothing (median): %s us\n'
 
 # 4. Memory and idleness.
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$DPID/status")
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
 echo "daemon RSS: $rss kB"
-c0=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$DPID/status")
+c0=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$RR_PID/status")
 t0=$EPOCHREALTIME
 read -r -t 5 <> <(:) || true
-c1=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$DPID/status")
+c1=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$RR_PID/status")
 printf 'idle wakeups over %.1f s with nothing happening: %d\n' \
 	"$(echo "$EPOCHREALTIME - $t0" | bc -l)" $((c1 - c0))
-stop_bg "$DPID" TERM >/dev/null
+stop_bg "$RR_PID" TERM >/dev/null
 pass "benchmark ran"
 finish

@@ -7,8 +7,7 @@
 #                             \-- eth1 203.0.113.2         198.51.100/24 via eth0)
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 topo_seed
 
 say() { printf '\n=== %s\n' "$*"; }
@@ -24,19 +23,16 @@ traffic() {
 	try "ping mon -> host eth0 $HOST_ETH0_ADDR (management)" ping_ok mon "$HOST_ETH0_ADDR"
 }
 
-CONF=$T/replyroute.conf
-printf '[Interface]\nName=eth1\nTable=100\nMark=0x1\n' >"$CONF"
-export RUNTIME_DIRECTORY=$T/run
+rr_conf_seed
 
 say "Before replyroute: replies to eth1 leave through eth0 and are dropped"
 traffic "$HOST_ETH1_ADDR"
 
 say "Start replyrouted (gateway learned from the main table)"
 show cat "$CONF"
-start_bg host "$REPLYROUTED" -c "$CONF"
-DPID=$BG_PID
-poll 5 grep -q ready: "$BG_LOG" || fail "daemon did not start"
-show cat "$BG_LOG"
+rr_start
+poll 5 grep -q ready: "$RR_LOG" || fail "daemon did not start"
+show cat "$RR_LOG"
 traffic "$HOST_ETH1_ADDR"
 show in_ns host ip rule show
 show in_ns host ip route show table 100
@@ -54,12 +50,12 @@ show in_ns host ip route show table 100
 
 say "A firewall reload (nft flush ruleset): the table comes back"
 in_ns host nft flush ruleset
-poll 5 in_ns host nft list table inet replyroute >/dev/null || fail "nft table not restored"
+poll 5 rr_nft >/dev/null || fail "nft table not restored"
 traffic 203.0.113.7
 
 say "Stop (SIGTERM): everything replyroute installed is removed"
-stop_bg "$DPID" TERM
-show tail -n 12 "$BG_LOG"
+stop_bg "$RR_PID" TERM
+show tail -n 12 "$RR_LOG"
 show in_ns host ip rule show
 traffic 203.0.113.7
 pass "demo ran"

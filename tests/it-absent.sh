@@ -21,16 +21,14 @@
 # eth1: gateway learned; eth2: Gateway=198.18.0.1 configured.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 topo_seed
 
 ETH2_ADDR=198.18.0.2
 ETH2_GW=198.18.0.1
 PORT=21
 
-CONF=$T/replyroute.conf
-cat >"$CONF" <<EOF
+rr_conf <<EOF
 [Interface]
 Name=eth1
 Table=100
@@ -42,8 +40,6 @@ Table=101
 Mark=0x2
 Gateway=$ETH2_GW
 EOF
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
 
 # make_eth2: the veth pair host eth2 <-> rtr r_eth2, addressed, strict
 # rp_filter on both ends; nothing in host's main table but the connected route.
@@ -58,14 +54,14 @@ make_eth2() {
 # rules_are LINES: the replyroute rules (sorted) are exactly LINES.
 rules_are() {
 	local got
-	got=$(rules host | norm | grep 'proto 205' | sort)
+	got=$(rr_rules | sort)
 	[[ $got == "$1" ]] || { diff <(echo "$1") <(echo "$got"); return 1; }
 }
 
 # table_is TABLE LINES: the IPv4 and IPv6 routes of TABLE are exactly LINES.
 table_is() {
 	local got
-	got=$(routes host "$1" | norm)
+	got=$(rr_table "$1")
 	[[ $got == "$2" ]] || { diff <(echo "$2") <(echo "$got"); return 1; }
 }
 
@@ -143,9 +139,7 @@ expect_ok "no daemon: TCP mon -> eth2 fails" tcp_fails mon host "$ETH2_ADDR" "$P
 ip -n "$NS_HOST" link del eth2 || fail "cannot delete eth2"
 
 # 1. The daemon starts without eth2 and serves eth1.
-start_bg host "$REPLYROUTED" -c "$CONF" -v
-RR_PID=$BG_PID
-RR_LOG=$BG_LOG
+rr_start -v
 expect_ok "start: eth1's rule only" poll 5 rules_are "$RULE1"
 expect_ok "start: table 100 as designed" poll 5 table_is 100 "$TABLE100_SEED"
 expect_ok "start: ready, eth2 waiting for link" \
@@ -153,11 +147,11 @@ expect_ok "start: ready, eth2 waiting for link" \
 expect_eq "start: table 101 empty" "" "$(routes host 101)"
 expect_ok "start: src_valid_mark eth1=1" src_valid_mark_is eth1 1
 expect_eq "start: nft table as designed, eth2 already in it (by name)" "$NFT2" \
-	"$(in_ns host nft list table inet replyroute)"
+	"$(rr_nft)"
 expect_ok "start: ping mon -> eth1" ping_ok mon "$HOST_ETH1_ADDR"
 expect_ok "start: TCP mon -> eth1" tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
 expect_ok "the daemon is running" _rr_alive "$RR_PID"
-NFT=$(in_ns host nft -a list table inet replyroute)
+NFT=$(rr_nft -a)
 
 # 2. eth2 appears: its rule, table 101, src_valid_mark; eth1's table gains
 # eth2's connected prefix (DESIGN §1.3).
@@ -168,10 +162,10 @@ expect_ok "eth2 appears: table 101 as designed" poll 5 table_is 101 "$TABLE101"
 expect_ok "eth2 appears: table 100 gains eth2's prefix" poll 5 table_is 100 "$TABLE100"
 expect_ok "eth2 appears: src_valid_mark eth2=1" poll 5 src_valid_mark_is eth2 1
 expect_eq "eth2 appears: nft table untouched (same handles)" "$NFT" \
-	"$(in_ns host nft -a list table inet replyroute)"
+	"$(rr_nft -a)"
 expect_eq "host's main table has no route via eth2 but the connected one" \
 	"198.18.0.0/24 dev eth2 proto kernel scope link src $ETH2_ADDR" \
-	"$(routes host main -4 | norm | grep eth2)"
+	"$(rr_table main -4 | grep eth2)"
 
 # 3. Real traffic: arriving on eth2, answered through eth2.
 expect_ok "ping mon -> eth2" ping_ok mon "$ETH2_ADDR"
@@ -182,9 +176,9 @@ expect_ok "TCP mon -> eth1 still" tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
 # 4. Stopped, everything goes, and eth2 is broken again.
 stop_bg "$RR_PID"
 expect_eq "SIGTERM: exit status 0" 0 "$?"
-expect_eq "stopped: no replyroute rule" "" "$(rules host | norm | grep 'proto 205')"
+expect_eq "stopped: no replyroute rule" "" "$(rr_rules)"
 expect_eq "stopped: tables 100 and 101 empty" "" "$(routes host 100; routes host 101)"
-expect_fail "stopped: no nft table" in_ns host nft list table inet replyroute
+expect_fail "stopped: no nft table" rr_nft
 expect_eq "stopped: src_valid_mark eth1 eth2 back to 0" "0 0" \
 	"$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark) $(sysctl_get host net.ipv4.conf.eth2.src_valid_mark)"
 expect_ok "stopped: ping mon -> eth2 fails again" ping_fails mon "$ETH2_ADDR"

@@ -6,50 +6,42 @@
 #                             \-- eth1 203.0.113.2         198.51.100/24 via eth0)
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 topo_seed
 
-CONF=$T/replyroute.conf
-printf '[Global]\nMarkMask=0xf0\n\n[Interface]\nName=eth1\n' >"$CONF"
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
-our_rules() { in_ns host ip -4 rule show | norm | grep 'proto 205'; }
+printf '[Global]\nMarkMask=0xf0\n\n[Interface]\nName=eth1\n' | rr_conf
 
 # Someone else's rule uses table 1000: the allocation must skip it.
 ip -n "$NS_HOST" rule add priority 500 from 198.18.0.0/15 lookup 1000 || fail "foreign rule"
 
-expect_ok "--check accepts Table= and Mark= omitted" in_ns host "$REPLYROUTED" -c "$CONF" --check
+expect_ok "--check accepts Table= and Mark= omitted" rr --check
 expect_ok "the allocated mark is the mask's lowest bit" \
-	eval "in_ns host '$REPLYROUTED' -c '$CONF' --check -v | grep -qx '# Mark=0x10 (allocated)'"
+	eval "rr --check -v | grep -qx '# Mark=0x10 (allocated)'"
 
-start_bg host "$REPLYROUTED" -c "$CONF"
-DPID=$BG_PID
-DLOG=$BG_LOG
-poll 5 grep -q 'ready:' "$DLOG" || fail "daemon not ready"
-expect_ok "log names the allocated table" grep -q 'eth1: table 1001 (allocated)' "$DLOG"
+rr_start
+poll 5 grep -q 'ready:' "$RR_LOG" || fail "daemon not ready"
+expect_ok "log names the allocated table" grep -q 'eth1: table 1001 (allocated)' "$RR_LOG"
 expect_eq "rule: mark 0x10/0xf0, first free table 1001 (1000 is in use)" \
-	"1000:	from all fwmark 0x10/0xf0 lookup 1001 proto 205" "$(our_rules)"
+	"1000:	from all fwmark 0x10/0xf0 lookup 1001 proto 205" "$(rr_rules -4)"
 expect_eq "table 1001 holds the designed routes" \
 "default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(routes host 1001 -4 | norm)"
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(rr_table 1001 -4)"
 expect_ok "ping to eth1 works" ping_ok mon "$HOST_ETH1_ADDR"
 expect_ok "TCP to eth1 works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 
 # Table 1000 becomes free; a restart must keep 1001 (its own rule says so).
-stop_bg "$DPID" KILL >/dev/null
+stop_bg "$RR_PID" KILL >/dev/null
 ip -n "$NS_HOST" rule del priority 500 from 198.18.0.0/15 lookup 1000 || fail "foreign rule del"
-start_bg host "$REPLYROUTED" -c "$CONF"
-DPID=$BG_PID
-poll 5 grep -q 'ready:' "$BG_LOG" || fail "daemon not ready after restart"
+rr_start
+poll 5 grep -q 'ready:' "$RR_LOG" || fail "daemon not ready after restart"
 expect_eq "after a restart: same table 1001" \
-	"1000:	from all fwmark 0x10/0xf0 lookup 1001 proto 205" "$(our_rules)"
+	"1000:	from all fwmark 0x10/0xf0 lookup 1001 proto 205" "$(rr_rules -4)"
 expect_eq "after a restart: nothing in table 1000" "" "$(routes host 1000 -4)"
 expect_ok "after a restart: TCP to eth1 works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 
-stop_bg "$DPID" TERM
+stop_bg "$RR_PID" TERM
 expect_eq "SIGTERM: exit 0" 0 "$?"
-expect_eq "SIGTERM: no rule left" "" "$(our_rules)"
+expect_eq "SIGTERM: no rule left" "" "$(rr_rules -4)"
 expect_eq "SIGTERM: table 1001 empty" "" "$(routes host 1001 -4)"
 finish

@@ -15,16 +15,14 @@
 #    with source 203.0.113.2, and rtr's rp_filter drops it.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 topo_seed
 
 PORT=21         # the "other" table's traffic
 OUT_PORT=2121   # host -> mon, part b
 
-CONF=$T/replyroute.conf
 write_conf() { # SOURCERULES
-	cat >"$CONF" <<-EOF
+	rr_conf <<-EOF
 		[Global]
 		MarkMask=0xff
 
@@ -36,14 +34,7 @@ write_conf() { # SOURCERULES
 	EOF
 }
 write_conf no
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
-our_rules() { rules host | norm | grep 'proto 205' | sort; }
-
-# Counters: FAMILY-TABLE NAME in NS.
-counter() {
-	in_ns "$1" nft list counter inet "$2" "$3" | sed -nE 's/.*packets ([0-9]+) .*/\1/p'
-}
+our_rules() { rr_rules | sort; }
 
 in_ns host nft -f - <<EOF || fail "host nft table inet other"
 table inet other {
@@ -78,60 +69,13 @@ EOF
 OTHER=$(in_ns host nft list table inet other | grep -v packets)
 
 # On rtr, before its rp_filter: where host's connections to mon come from.
-in_ns rtr nft -f - <<EOF || fail "rtr nft table"
-table inet count {
-	counter from_pub { }
-	counter from_mgmt { }
-	chain prerouting {
-		type filter hook prerouting priority raw; policy accept;
-		iifname "r_pub" ip saddr $HOST_ETH1_ADDR tcp dport $OUT_PORT counter name from_pub
-		iifname "r_mgmt" ip saddr $HOST_ETH1_ADDR tcp dport $OUT_PORT counter name from_mgmt
-	}
-}
-EOF
+rr_count_at_rtr "tcp dport $OUT_PORT"
 reset_rtr() { in_ns rtr nft reset counters table inet count >/dev/null || fail "reset counters"; }
 
-# listening NS PORT PID: PID listens on TCP PORT in NS.
-listening() {
-	in_ns "$1" ss -H -n -l -t -p "sport = :$2" | grep -q "pid=$3,"
-}
-
-# out_xfer TIMEOUT: a server on mon answers one line with the client address
-# it saw and the line; host sends a fresh token from 203.0.113.2 (bound).
-# Succeeds if "203.0.113.2 TOKEN" comes back.
-XFER=0
-out_xfer() {
-	local to=$1 tok got pid srv
-	XFER=$((XFER + 1))
-	tok="rr$$-out-$XFER-$RANDOM"
-	# shellcheck disable=SC2016 # expanded by the server's shell
-	start_bg mon socat -T 10 "TCP4-LISTEN:$OUT_PORT,reuseaddr,bind=$MON_ADDR" \
-		SYSTEM:'read -r l; echo "$SOCAT_PEERADDR $l"'
-	pid=$BG_PID
-	srv=$BG_LOG
-	if ! poll 3 listening mon "$OUT_PORT" "$pid" >/dev/null; then
-		echo "# server in mon did not start:"
-		diag <"$srv"
-		stop_bg "$pid" >/dev/null
-		return 2
-	fi
-	got=$(printf '%s\n' "$tok" | in_ns host timeout $((${to%.*} + 2)) \
-		socat -T "$to" - "TCP4:$MON_ADDR:$OUT_PORT,bind=$HOST_ETH1_ADDR,connect-timeout=$to" \
-		2>"$T/out.err")
-	stop_bg "$pid" >/dev/null
-	if [[ $got == "$HOST_ETH1_ADDR $tok" ]]; then
-		echo "# TCP host $HOST_ETH1_ADDR -> $MON_ADDR:$OUT_PORT: got '$got'"
-		return 0
-	fi
-	echo "# TCP host $HOST_ETH1_ADDR -> $MON_ADDR:$OUT_PORT: expected '$HOST_ETH1_ADDR $tok', got '$got'"
-	diag <"$T/out.err"
-	return 1
-}
-out_ok() { out_xfer "$RR_OK_TIMEOUT"; }
-out_fails() {
-	out_xfer "$RR_FAIL_TIMEOUT"
-	(($? == 1))
-}
+# out_ok / out_fails: host connects from 203.0.113.2 (bound) to a server on
+# mon, which sees it come from 203.0.113.2 and answers.
+out_ok() { tcp_from_ok host "$HOST_ETH1_ADDR" mon "$MON_ADDR" "$OUT_PORT"; }
+out_fails() { tcp_from_fails host "$HOST_ETH1_ADDR" mon "$MON_ADDR" "$OUT_PORT"; }
 
 FWMARK_RULE="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
 SOURCE_RULE="1000:	from 203.0.113.2 lookup 100 proto 205"
@@ -139,39 +83,37 @@ BOTH_RULES=$(printf '%s\n%s\n' "$FWMARK_RULE" "$SOURCE_RULE" | sort)
 rules_are() { [[ $(our_rules) == "$1" ]]; }
 
 expect_ok "before: TCP to eth1 fails" tcp_fails mon host "$HOST_ETH1_ADDR" "$PORT"
-start_bg host "$REPLYROUTED" -c "$CONF" -v
-RR_PID=$BG_PID
+rr_start -v
 poll 5 rules_are "$FWMARK_RULE" || fail "replyrouted did not install its rule"
-expect_eq "nft table inet replyroute as designed" \
-	"$(cat "$(dirname "$0")/expected/seed.nft")" "$(in_ns host nft list table inet replyroute)"
+expect_eq "nft table inet replyroute as designed" "$RR_SEED_NFT" "$(rr_nft)"
 
 # a. Mark bits outside MarkMask survive.
 in_ns host nft reset counters table inet other >/dev/null || fail "reset counters"
 expect_ok "a: TCP mon -> eth1:$PORT works with the other table's marks" \
 	tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
-N=$(counter host other in_total)
+N=$(nft_packets host other in_total)
 expect_ok "a: packets of the connection arrived on eth1 ($N)" test "$N" -gt 0
 expect_eq "a: every one of them has meta mark and ct mark 0x100|0x1" \
-	"$N" "$(counter host other in_both)"
-N=$(counter host other out_total)
+	"$N" "$(nft_packets host other in_both)"
+N=$(nft_packets host other out_total)
 expect_ok "a: replies sent ($N)" test "$N" -gt 0
 expect_eq "a: every reply left eth1 with meta mark and ct mark 0x100|0x1" \
-	"$N" "$(counter host other out_both)"
+	"$N" "$(nft_packets host other out_both)"
 expect_ok "a: TCP mon -> eth0:$PORT (management) works" \
 	tcp_ok mon host "$HOST_ETH0_ADDR" "$PORT"
-N=$(counter host other mgmt_total)
+N=$(nft_packets host other mgmt_total)
 expect_ok "a: packets of the management connection arrived ($N)" test "$N" -gt 0
 expect_eq "a: connection not marked by replyroute untouched: marks exactly 0x100" \
-	"$N" "$(counter host other mgmt_untouched)"
+	"$N" "$(nft_packets host other mgmt_untouched)"
 expect_eq "a: the other table is untouched" "$OTHER" \
 	"$(in_ns host nft list table inet other | grep -v packets)"
 
 # b. SourceRules. Without: host's connection from 203.0.113.2 goes out eth0.
 reset_rtr
 expect_ok "b: SourceRules=no: TCP host (from $HOST_ETH1_ADDR) -> mon fails" out_fails
-N=$(counter rtr count from_mgmt)
+N=$(nft_packets rtr count from_mgmt)
 expect_ok "b: SourceRules=no: it left through eth0 ($N packets at rtr's r_mgmt)" test "$N" -gt 0
-expect_eq "b: SourceRules=no: nothing through eth1" 0 "$(counter rtr count from_pub)"
+expect_eq "b: SourceRules=no: nothing through eth1" 0 "$(nft_packets rtr count from_pub)"
 
 write_conf yes
 kill -HUP "$RR_PID"
@@ -180,9 +122,9 @@ expect_eq "b: SourceRules=yes: exactly the fwmark rule and the source rule" \
 	"$BOTH_RULES" "$(our_rules)"
 reset_rtr
 expect_ok "b: SourceRules=yes: TCP host (from $HOST_ETH1_ADDR) -> mon works" out_ok
-N=$(counter rtr count from_pub)
+N=$(nft_packets rtr count from_pub)
 expect_ok "b: SourceRules=yes: it left through eth1 ($N packets at rtr's r_pub)" test "$N" -gt 0
-expect_eq "b: SourceRules=yes: nothing through eth0" 0 "$(counter rtr count from_mgmt)"
+expect_eq "b: SourceRules=yes: nothing through eth0" 0 "$(nft_packets rtr count from_mgmt)"
 expect_ok "b: SourceRules=yes: TCP mon -> eth1 still works" \
 	tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
 
@@ -194,7 +136,7 @@ expect_ok "b: back to SourceRules=no: TCP host (from $HOST_ETH1_ADDR) -> mon fai
 stop_bg "$RR_PID"
 expect_eq "SIGTERM: exit status 0" 0 "$?"
 expect_eq "SIGTERM: no replyroute rule left" "" "$(our_rules)"
-expect_fail "SIGTERM: nft table inet replyroute removed" in_ns host nft list table inet replyroute
+expect_fail "SIGTERM: nft table inet replyroute removed" rr_nft
 expect_eq "SIGTERM: the other table is untouched" "$OTHER" \
 	"$(in_ns host nft list table inet other | grep -v packets)"
 

@@ -21,8 +21,7 @@
 # Foreign state that must survive: an nft table "inet foreign".
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 topo_seed
 
 GW1=$RTR_PUB_ADDR
@@ -31,16 +30,7 @@ PORT=21
 sysctl_set host net.ipv4.conf.eth1.promote_secondaries 1
 ip -n "$NS_RTR" addr add "$GW2/24" dev r_pub || fail "rtr second address"
 
-CONF=$T/replyroute.conf
-cat >"$CONF" <<EOF
-[Interface]
-Name=eth1
-Table=100
-Mark=0x1
-EOF
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
-SEED_NFT=$(cat "$(dirname "${BASH_SOURCE[0]}")/expected/seed.nft")
+rr_conf_seed
 
 foreign_nft() {
 	in_ns host nft -f - <<-'EOF'
@@ -54,34 +44,21 @@ foreign_nft() {
 # converged ADDR GW: the kernel state is exactly as designed for eth1 with
 # address ADDR/24 and gateway GW ("-": none learned, connected routes only).
 converged() {
-	local addr=$1 gw=$2 want got bad=0
-
-	_rr_alive "$RR_PID" || { echo "daemon is not running"; return 1; }
-	want="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
-	got=$(rules host | norm | grep 'proto 205')
-	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+	local addr=$1 gw=$2 want
 
 	want="192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
 203.0.113.0/24 dev eth1 proto 205 scope link src $addr"
 	[[ $gw != - ]] && want="default via $gw dev eth1 proto 205 src $addr
 $want"
-	got=$(routes host 100 | norm)
-	[[ $got == "$want" ]] || { echo "table 100:"; diff <(echo "$want") <(echo "$got"); bad=1; }
-
-	got=$(in_ns host nft list table inet replyroute 2>&1)
-	[[ $got == "$SEED_NFT" ]] || { echo "nft:"; diff <(echo "$SEED_NFT") <(echo "$got"); bad=1; }
-
-	got=$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark 2>&1)
-	[[ $got == 1 ]] || { echo "eth1 src_valid_mark: $got"; bad=1; }
-	return "$bad"
+	rr_converged "$want"
 }
 
 # withdrawn: no rule of ours, no route of ours in table 100.
 withdrawn() {
 	local got
-	got=$(rules host | norm | grep 'proto 205')
+	got=$(rr_rules)
 	[[ -z $got ]] || { echo "rules left: $got"; return 1; }
-	got=$(routes host 100 | norm | grep 'proto 205')
+	got=$(rr_table 100 | grep 'proto 205')
 	[[ -z $got ]] || { echo "routes left in table 100: $got"; return 1; }
 }
 
@@ -99,7 +76,7 @@ log_lines() { grep -vc '^<7>' "$RR_LOG"; }
 settle() {
 	in_ns host nft delete table inet replyroute && poll 5 nft_is_seed
 }
-nft_is_seed() { [[ $(in_ns host nft list table inet replyroute 2>&1) == "$SEED_NFT" ]]; }
+nft_is_seed() { [[ $(rr_nft 2>&1) == "$RR_SEED_NFT" ]]; }
 
 # no_main_default: main has no IPv4 default route.
 no_main_default() { ! routes host main -4 | grep ^default; }
@@ -111,9 +88,7 @@ main_default() {
 
 # 0. The problem is real, the daemon fixes it.
 expect_ok "before: ping to eth1 fails" ping_fails mon "$HOST_ETH1_ADDR"
-start_bg host "$REPLYROUTED" -c "$CONF" -v
-RR_PID=$BG_PID
-RR_LOG=$BG_LOG
+rr_start -v
 ADDR=$HOST_ETH1_ADDR
 expect_ok "start: converged ($ADDR via $GW1)" poll 5 converged "$ADDR" "$GW1"
 traffic "$ADDR" start
@@ -246,13 +221,13 @@ expect_ok "k: nft table deleted: back" poll 5 converged "$ADDR" "$GW1"
 traffic "$ADDR" k
 
 # l. After all that: one rule, no duplicate; alive; SIGTERM removes it all.
-expect_eq "l: exactly one replyroute rule" 1 "$(rules host | norm | grep -c 'proto 205')"
+expect_eq "l: exactly one replyroute rule" 1 "$(rr_rules | grep -c .)"
 expect_ok "l: the daemon is still running" _rr_alive "$RR_PID"
 stop_bg "$RR_PID"
 expect_eq "l: SIGTERM: exit status 0" 0 "$?"
-expect_eq "l: no replyroute rule left" "" "$(rules host | norm | grep 'proto 205')"
-expect_eq "l: no replyroute route left in table 100" "" "$(routes host 100 | norm | grep 'proto 205')"
-expect_fail "l: no nft table inet replyroute left" in_ns host nft list table inet replyroute
+expect_eq "l: no replyroute rule left" "" "$(rr_rules)"
+expect_eq "l: no replyroute route left in table 100" "" "$(rr_table 100 | grep 'proto 205')"
+expect_fail "l: no nft table inet replyroute left" rr_nft
 expect_ok "l: foreign nft table still there" in_ns host nft list table inet foreign
 expect_eq "l: eth1 src_valid_mark restored to 0" 0 \
 	"$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark)"

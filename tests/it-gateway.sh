@@ -16,66 +16,20 @@
 # host routes mon's network over eth0 throughout; rp_filter=1 everywhere.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 need_cmd python3
 topo_seed
+rr_conf_seed
+notify_listen
 
-CONF=$T/replyroute.conf
-cat >"$CONF" <<EOF
-[Interface]
-Name=eth1
-Table=100
-Mark=0x1
-EOF
-export RUNTIME_DIRECTORY=$T/run
-rr() { in_ns host "$REPLYROUTED" -c "$CONF" "$@"; }
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
-our_rules() { in_ns host ip -4 rule show | norm | grep 'proto 205'; }
-table() { routes host "$1" -4 | norm; }
-defaults() { in_ns host ip -4 route show default | norm; }
+table() { rr_table "$1" -4; }
+defaults() { in_ns host ip -4 route show default | rr_norm; }
 # route_get DST [ARGS...]: the route host picks for DST with ARGS, first line.
 route_get() {
 	local dst=$1
 	shift
-	in_ns host ip -4 route get "$dst" "$@" | head -n 1 | norm
+	in_ns host ip -4 route get "$dst" "$@" | head -n 1 | rr_norm
 }
-
-# prints WANT CMD...: CMD prints exactly WANT.
-prints() {
-	local want=$1
-	shift
-	[[ $("$@") == "$want" ]]
-}
-
-# converge DESC WANT CMD...: wait until CMD prints WANT, then check that it does.
-converge() {
-	local desc=$1 want=$2
-	shift 2
-	poll 5 prints "$want" "$@" >/dev/null
-	expect_eq "$desc" "$want" "$("$@")"
-}
-
-# barrier: make sure the daemon has handled every event so far. A new
-# address on eth0 adds a connected prefix to table 100; once it is there, the
-# daemon has read the kernel after everything that came before.
-BARRIER=10
-barrier() {
-	BARRIER=$((BARRIER + 1))
-	ip -n "$NS_HOST" addr add "198.18.$BARRIER.1/24" dev eth0 || fail "barrier address"
-	poll 5 eval "table 100 | grep -q '^198.18.$BARRIER.0/24 dev eth0 proto 205 '" ||
-		fail "barrier: the daemon did not react"
-	ip -n "$NS_HOST" addr del "198.18.$BARRIER.1/24" dev eth0
-	poll 5 eval "! table 100 | grep -q '^198.18.$BARRIER.0/24 '" ||
-		fail "barrier: route not withdrawn"
-}
-
-NOTIFY=$T/notify.sock
-start_bg host "$(dirname "$0")/notify-listen.py" "$NOTIFY"
-NLOG=$BG_LOG
-poll 3 test -S "$NOTIFY" || fail "notify listener did not start"
-status() { grep -o 'STATUS=.*' "$NLOG" | tail -n 1; }
-status_is() { [[ $(status) == "STATUS=$1" ]]; }
 dry_status() { rr --dry-run 2>/dev/null | sed -n '/^# status$/{n;p;}'; }
 
 # More gateways on rtr's public link, all of them really forwarding.
@@ -103,12 +57,10 @@ marked_via() {
 
 # 1. The problem is real; the daemon learns the gateway from main.
 expect_ok "before: ping to eth1 fails" ping_fails mon "$HOST_ETH1_ADDR"
-start_bg host env NOTIFY_SOCKET="$NOTIFY" "$REPLYROUTED" -v -c "$CONF"
-DPID=$BG_PID
-DLOG=$BG_LOG
-expect_ok "READY=1, gateway learned from main" poll 5 grep -qxF \
-	"READY=1 | STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100" "$NLOG"
-expect_eq "rule, exactly" "$RULE1" "$(our_rules)"
+rr_start -v
+expect_ok "READY=1, gateway learned from main" poll 5 notified_exactly \
+	"READY=1 | STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100"
+expect_eq "rule, exactly" "$RULE1" "$(rr_rules -4)"
 expect_eq "table 100 with the learned gateway" "$(table100 203.0.113.1)" "$(table 100)"
 works "learned gateway"
 
@@ -117,7 +69,7 @@ ip -n "$NS_HOST" route del default via 203.0.113.1 dev eth1 || fail "delete old 
 ip -n "$NS_HOST" route replace default via 203.0.113.254 dev eth1 proto dhcp metric 100 ||
 	fail "DHCP default"
 converge "DHCP renew: table 100's default follows to .254" "$(table100 203.0.113.254)" table 100
-expect_ok "DHCP renew: STATUS" poll 5 status_is "eth1: 203.0.113.2 via 203.0.113.254, table 100"
+expect_ok "DHCP renew: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.254, table 100"
 marked_via "DHCP renew" 203.0.113.254
 works "DHCP renew"
 # The same in place: one RTM_NEWROUTE that replaces, no deletion.
@@ -158,11 +110,11 @@ ip -n "$NS_HOST" route add default via 192.0.2.1 dev eth0 metric 1 || fail "defa
 ip -n "$NS_HOST" route add default via 203.0.113.254 dev eth1 table 300 metric 1 ||
 	fail "default via eth1 in table 300"
 ip -n "$NS_HOST" route add unreachable default metric 2 || fail "unreachable default"
-barrier
+rr_barrier
 expect_eq "defaults via eth0, in table 300, unreachable: ignored" \
 	"$(table100 203.0.113.253)" "$(table 100)"
 expect_ok "ignored defaults: STATUS unchanged" \
-	status_is "eth1: 203.0.113.2 via 203.0.113.253, table 100"
+	notify_status_is "eth1: 203.0.113.2 via 203.0.113.253, table 100"
 works "ignored defaults"
 ip -n "$NS_HOST" route del default via 192.0.2.1 dev eth0 metric 1
 ip -n "$NS_HOST" route del default table 300
@@ -177,8 +129,8 @@ ip -n "$NS_HOST" route del default via 203.0.113.253 dev eth1 metric 50 ||
 	fail "delete the last default via eth1"
 expect_eq "(no default left in main)" "" "$(defaults)"
 converge "no gateway: table 100 holds the connected routes only" "$CONNECTED" table 100
-expect_eq "no gateway: the rule stays" "$RULE1" "$(our_rules)"
-expect_ok "no gateway: STATUS says so" poll 5 status_is "eth1: 203.0.113.2 no gateway, table 100"
+expect_eq "no gateway: the rule stays" "$RULE1" "$(rr_rules -4)"
+expect_ok "no gateway: STATUS says so" poll 5 notify_status_is "eth1: 203.0.113.2 no gateway, table 100"
 expect_eq "no gateway: --dry-run's status says so" "eth1: 203.0.113.2 no gateway, table 100" \
 	"$(dry_status)"
 expect_ok "no gateway: a marked reply to mon falls through to main (eth0)" eval \
@@ -193,7 +145,7 @@ expect_ok "no gateway: management still works" tcp_ok mon host "$HOST_ETH0_ADDR"
 ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 proto dhcp metric 100 ||
 	fail "default via .1 back"
 converge "gateway back: table 100 converged" "$(table100 203.0.113.1)" table 100
-expect_ok "gateway back: STATUS" poll 5 status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
+expect_ok "gateway back: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
 works "gateway back"
 
 # 7. A /32 lease with the gateway outside it: onlink. Deleting the /24 drops
@@ -205,7 +157,7 @@ ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 onlink proto dhcp me
 converge "/32 lease: onlink default, no connected route for a /32" \
 	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2 onlink
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2" table 100
-expect_ok "/32 lease: STATUS" poll 5 status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
+expect_ok "/32 lease: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
 marked_via "/32 lease" 203.0.113.1
 works "/32 lease"
 ip -n "$NS_HOST" addr del 203.0.113.2/32 dev eth1 || fail "delete the /32"
@@ -231,13 +183,13 @@ Name=eth2
 Table=101
 Mark=0x2
 EOF
-NMARK=$(wc -l <"$NLOG")
-kill -HUP "$DPID"
+notify_mark
+kill -HUP "$RR_PID"
 P2P_STATUS="eth1: 203.0.113.2 via 203.0.113.1, table 100; eth2: 198.18.0.2 point-to-point, table 101"
-expect_ok "p2p: READY=1 after the reload, STATUS says point-to-point" poll 5 eval \
-	"tail -n +$((NMARK + 1)) '$NLOG' | grep -qxF 'READY=1 | STATUS=$P2P_STATUS'"
+expect_ok "p2p: READY=1 after the reload, STATUS says point-to-point" poll 5 notified_exactly \
+	"READY=1 | STATUS=$P2P_STATUS"
 expect_eq "p2p: both rules" "$RULE1
-1000:	from all fwmark 0x2/0xff lookup 101 proto 205" "$(our_rules)"
+1000:	from all fwmark 0x2/0xff lookup 101 proto 205" "$(rr_rules -4)"
 converge "p2p: table 101 has default dev eth2, scope link" \
 	"default dev eth2 proto 205 scope link src 198.18.0.2
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
@@ -300,10 +252,10 @@ ip -n "$NS_RTR" addr add 198.18.1.1 peer 198.18.1.2/32 dev r_tun || fail "r_tun 
 ip -n "$NS_HOST" addr add 198.18.1.2/32 dev tun0 || fail "tun0 address"
 expect_ok "tun, untracked: ping to tun0 fails" ping_fails mon 198.18.1.2
 printf '\n[Interface]\nName=tun0\nTable=102\nMark=0x3\n' >>"$CONF"
-NMARK=$(wc -l <"$NLOG")
-kill -HUP "$DPID"
-expect_ok "tun: READY=1 after the reload, STATUS says point-to-point" poll 5 eval \
-	"tail -n +$((NMARK + 1)) '$NLOG' | grep -qxF 'READY=1 | STATUS=$P2P_STATUS; tun0: 198.18.1.2 point-to-point, table 102'"
+notify_mark
+kill -HUP "$RR_PID"
+expect_ok "tun: READY=1 after the reload, STATUS says point-to-point" poll 5 notified_exactly \
+	"READY=1 | STATUS=$P2P_STATUS; tun0: 198.18.1.2 point-to-point, table 102"
 converge "tun: table 102 has default dev tun0, no connected route for the /32" \
 	"default dev tun0 proto 205 scope link src 198.18.1.2
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
@@ -313,16 +265,16 @@ expect_ok "tun: ping to tun0 works" ping_ok mon 198.18.1.2
 expect_ok "tun: TCP to tun0 works" tcp_ok mon host 198.18.1.2 21
 
 # 10. SIGTERM: everything goes.
-stop_bg "$DPID" TERM
+stop_bg "$RR_PID" TERM
 expect_eq "SIGTERM: exit status 0" 0 "$?"
-expect_eq "SIGTERM: no rule left" "" "$(our_rules)"
+expect_eq "SIGTERM: no rule left" "" "$(rr_rules -4)"
 expect_eq "SIGTERM: table 100 empty" "" "$(table 100)"
 expect_eq "SIGTERM: table 101 empty" "" "$(table 101)"
 expect_eq "SIGTERM: table 102 empty" "" "$(table 102)"
-expect_fail "SIGTERM: nft table removed" in_ns host nft list table inet replyroute
+expect_fail "SIGTERM: nft table removed" rr_nft
 expect_eq "SIGTERM: src_valid_mark restored on eth1, eth2, tun0" "0 0 0" "$(
 	for i in eth1 eth2 tun0; do sysctl_get host "net.ipv4.conf.$i.src_valid_mark"; done | xargs)"
 # Warnings may be: a change that raced with the one the daemon was applying.
-expect_eq "no error logged" "" "$(grep -E '^<[0-3]>' "$DLOG")"
+expect_eq "no error logged" "" "$(grep -E '^<[0-3]>' "$RR_LOG")"
 
 finish

@@ -14,64 +14,20 @@
 # drop" filter on rtr, and on host one that honours the packet mark.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 need_cmd python3
 topo_seed
 topo_seed6
+rr_conf_seed
+notify_listen
 
-CONF=$T/replyroute.conf
-cat >"$CONF" <<EOF
-[Interface]
-Name=eth1
-Table=100
-Mark=0x1
-EOF
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
-our_rules() { in_ns host ip "$1" rule show | norm | grep 'proto 205'; }
-table() { routes host 100 "$1" | norm; }
-ours_with_src() { in_ns host ip -6 route show table all | norm | grep "proto 205.* src $1 "; }
-
-# prints WANT CMD...: CMD prints exactly WANT.
-prints() {
-	local want=$1
-	shift
-	[[ $("$@") == "$want" ]]
-}
-
-# converge DESC WANT CMD...: wait until CMD prints WANT, then check that it does.
-converge() {
-	local desc=$1 want=$2
-	shift 2
-	poll 5 prints "$want" "$@" >/dev/null
-	expect_eq "$desc" "$want" "$("$@")"
-}
+table() { rr_table 100 "$1"; }
+ours_with_src() { in_ns host ip -6 route show table all | rr_norm | grep "proto 205.* src $1 "; }
 
 # addr_has NS ADDR FLAG: ADDR is configured in NS and flagged FLAG.
 addr_has() {
 	ip -n "$(ns_name "$1")" -o addr show to "$2" | grep -qw "$3"
 }
-
-# barrier: make sure the daemon has handled every event so far. A new
-# address on eth0 adds a connected prefix to table 100; once it is there, the
-# daemon has read the kernel after everything that came before.
-BARRIER=10
-barrier() {
-	BARRIER=$((BARRIER + 1))
-	ip -n "$NS_HOST" addr add "198.18.$BARRIER.1/24" dev eth0 || fail "barrier address"
-	poll 5 eval "table -4 | grep -q '^198.18.$BARRIER.0/24 dev eth0 proto 205 '" ||
-		fail "barrier: the daemon did not react"
-	ip -n "$NS_HOST" addr del "198.18.$BARRIER.1/24" dev eth0
-	poll 5 eval "! table -4 | grep -q '^198.18.$BARRIER.0/24 '" ||
-		fail "barrier: route not withdrawn"
-}
-
-NOTIFY=$T/notify.sock
-start_bg host "$(dirname "$0")/notify-listen.py" "$NOTIFY"
-NLOG=$BG_LOG
-poll 3 test -S "$NOTIFY" || fail "notify listener did not start"
-status() { grep -o 'STATUS=.*' "$NLOG" | tail -n 1; }
 
 V4="203.0.113.2 via 203.0.113.1"
 RULE4="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
@@ -99,17 +55,14 @@ expect_ok "before: IPv6 management ping works" ping_ok mon "$HOST_ETH0_ADDR6"
 expect_ok "before: IPv6 management TCP works" tcp_ok mon host "$HOST_ETH0_ADDR6" 22
 
 # 2. The daemon fixes both, with exactly the designed state.
-start_bg host env NOTIFY_SOCKET="$NOTIFY" "$REPLYROUTED" -v -c "$CONF"
-DPID=$BG_PID
-DLOG=$BG_LOG
-expect_ok "READY=1 with both families in STATUS" poll 5 grep -qxF \
-	"READY=1 | STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$NLOG"
-expect_eq "IPv6 rule, exactly" "$RULE6" "$(our_rules -6)"
-expect_eq "IPv4 rule, exactly" "$RULE4" "$(our_rules -4)"
+rr_start -v
+expect_ok "READY=1 with both families in STATUS" poll 5 notified_exactly \
+	"READY=1 | STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100"
+expect_eq "IPv6 rule, exactly" "$RULE6" "$(rr_rules -6)"
+expect_eq "IPv4 rule, exactly" "$RULE4" "$(rr_rules -4)"
 expect_eq "IPv6 table 100: default, eth1's and eth0's /64, no fe80::/64" "$TABLE6" "$(table -6)"
 expect_eq "IPv4 table 100 as in the seed test" "$TABLE4" "$(table -4)"
-expect_eq "one nft table for both families" "$(cat "$(dirname "$0")/expected/seed.nft")" \
-	"$(in_ns host nft list table inet replyroute)"
+expect_eq "one nft table for both families" "$RR_SEED_NFT" "$(rr_nft)"
 expect_ok "IPv6 ping to eth1 works" ping_ok mon "$HOST_ETH1_ADDR6"
 expect_ok "IPv6 TCP to eth1 works" tcp_ok mon host "$HOST_ETH1_ADDR6" 21
 expect_ok "IPv6 UDP to eth1 works" udp_ok mon host "$HOST_ETH1_ADDR6" 69
@@ -127,11 +80,11 @@ ip -n "$NS_HOST" -6 route replace default via fe80::1 dev eth1 proto ra metric 1
 	fail "RA-style default route"
 expect_eq "main has only the RA default" \
 	"default via fe80::1 dev eth1 proto ra metric 1024 pref medium" \
-	"$(in_ns host ip -6 route show default | norm)"
+	"$(in_ns host ip -6 route show default | rr_norm)"
 converge "link-local gateway: table 100's default follows, without onlink" \
 	"$(table6 "$HOST_ETH1_ADDR6" fe80::1)" table -6
 expect_eq "link-local gateway: STATUS" \
-	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via fe80::1, table 100" "$(status)"
+	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via fe80::1, table 100" "$(notify_status)"
 expect_ok "link-local gateway: marked replies go via fe80::1" eval \
 	"in_ns host ip -6 route get $MON_ADDR6 from $HOST_ETH1_ADDR6 mark 0x1 | grep -q 'via fe80::1 dev eth1 table 100'"
 expect_ok "link-local gateway: IPv6 ping works" ping_ok mon "$HOST_ETH1_ADDR6"
@@ -173,9 +126,9 @@ ra 0 || fail "cannot send a router advertisement"
 poll 5 eval "! ra_default" || fail "the kernel kept the default route of a leaving router"
 converge "router gone: table 100 keeps the IPv6 connected routes only" \
 	"$(table6 "$HOST_ETH1_ADDR6" none | grep -v '^default')" table -6
-expect_ok "router gone: STATUS says IPv6 has no gateway" poll 5 eval \
-	"[[ \$(status) == 'STATUS=eth1: $V4, $HOST_ETH1_ADDR6 no gateway, table 100' ]]"
-expect_eq "router gone: the IPv6 rule stays" "$RULE6" "$(our_rules -6)"
+expect_ok "router gone: STATUS says IPv6 has no gateway" poll 5 notify_status_is \
+	"eth1: $V4, $HOST_ETH1_ADDR6 no gateway, table 100"
+expect_eq "router gone: the IPv6 rule stays" "$RULE6" "$(rr_rules -6)"
 expect_ok "router gone: IPv6 ping from mon fails (falls through to main)" \
 	ping_fails mon "$HOST_ETH1_ADDR6"
 expect_ok "router gone: IPv4 still works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
@@ -197,17 +150,17 @@ ip -n "$NS_HOST" addr change "$HOST_ETH1_ADDR6/64" dev eth1 preferred_lft 0 ||
 	fail "deprecate $HOST_ETH1_ADDR6"
 ip -n "$NS_HOST" addr add "$NEW6/64" dev eth1 || fail "add $NEW6"
 addr_has host "$NEW6" tentative || fail "$NEW6 is not tentative: DAD is not running"
-barrier
+rr_barrier
 expect_eq "tentative $NEW6: source stays the deprecated $HOST_ETH1_ADDR6" "$TABLE6" "$(table -6)"
 expect_eq "tentative $NEW6: no route uses it" "" "$(ours_with_src "$NEW6")"
 expect_eq "tentative $NEW6: STATUS still names $HOST_ETH1_ADDR6" \
-	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$(status)"
+	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$(notify_status)"
 expect_ok "(the address was still tentative when checked)" addr_has host "$NEW6" tentative
 poll 15 addr_ready host "$NEW6" || fail "DAD of $NEW6 did not complete"
 converge "DAD done: source switches to $NEW6" "$(table6 "$NEW6" "$HOST_ETH1_GW6")" table -6
-expect_eq "DAD done: rule unchanged" "$RULE6" "$(our_rules -6)"
-expect_ok "DAD done: STATUS names $NEW6" poll 5 eval \
-	"[[ \$(status) == 'STATUS=eth1: $V4, $NEW6 via $HOST_ETH1_GW6, table 100' ]]"
+expect_eq "DAD done: rule unchanged" "$RULE6" "$(rr_rules -6)"
+expect_ok "DAD done: STATUS names $NEW6" poll 5 notify_status_is \
+	"eth1: $V4, $NEW6 via $HOST_ETH1_GW6, table 100"
 expect_ok "new address: IPv6 ping works" ping_ok mon "$NEW6"
 expect_ok "new address: IPv6 TCP works" tcp_ok mon host "$NEW6" 21
 
@@ -216,19 +169,19 @@ ip -n "$NS_HOST" addr del "$NEW6/64" dev eth1 || fail "delete $NEW6"
 ip -n "$NS_HOST" addr del "$HOST_ETH1_ADDR6/64" dev eth1 || fail "delete $HOST_ETH1_ADDR6"
 ip -n "$NS_HOST" addr add "$HOST_ETH1_ADDR6/64" dev eth1 || fail "add $HOST_ETH1_ADDR6 again"
 addr_has host "$HOST_ETH1_ADDR6" tentative || fail "$HOST_ETH1_ADDR6 is not tentative"
-converge "only a tentative address: no IPv6 rule" "" our_rules -6
+converge "only a tentative address: no IPv6 rule" "" rr_rules -6
 converge "only a tentative address: no IPv6 route in table 100" "" table -6
-expect_ok "only a tentative address: STATUS without IPv6" poll 5 eval \
-	"[[ \$(status) == 'STATUS=eth1: $V4, table 100' ]]"
-expect_eq "only a tentative address: IPv4 rule kept" "$RULE4" "$(our_rules -4)"
+expect_ok "only a tentative address: STATUS without IPv6" poll 5 notify_status_is \
+	"eth1: $V4, table 100"
+expect_eq "only a tentative address: IPv4 rule kept" "$RULE4" "$(rr_rules -4)"
 expect_eq "only a tentative address: IPv4 routes kept" "$TABLE4" "$(table -4)"
 expect_ok "(the address was still tentative when checked)" \
 	addr_has host "$HOST_ETH1_ADDR6" tentative
 poll 15 addr_ready host "$HOST_ETH1_ADDR6" || fail "DAD of $HOST_ETH1_ADDR6 did not complete"
-converge "DAD done: IPv6 rule back" "$RULE6" our_rules -6
+converge "DAD done: IPv6 rule back" "$RULE6" rr_rules -6
 converge "DAD done: IPv6 table 100 as at the start" "$TABLE6" table -6
-expect_ok "DAD done: STATUS with IPv6 again" poll 5 eval \
-	"[[ \$(status) == 'STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100' ]]"
+expect_ok "DAD done: STATUS with IPv6 again" poll 5 notify_status_is \
+	"eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100"
 expect_ok "DAD done: IPv6 TCP works" tcp_ok mon host "$HOST_ETH1_ADDR6" 21
 
 # 5. An address whose DAD failed is never used: rtr holds it already. With
@@ -240,33 +193,33 @@ ip -n "$NS_HOST" addr change "$HOST_ETH1_ADDR6/64" dev eth1 preferred_lft 0 ||
 	fail "deprecate $HOST_ETH1_ADDR6"
 ip -n "$NS_HOST" addr add "$DUP6/64" dev eth1 || fail "add $DUP6"
 poll 15 addr_has host "$DUP6" dadfailed || fail "DAD of $DUP6 did not fail"
-barrier
+rr_barrier
 expect_eq "dadfailed $DUP6: table 100 unchanged" "$TABLE6" "$(table -6)"
 expect_eq "dadfailed $DUP6: no route of ours uses it" "" "$(ours_with_src "$DUP6")"
 expect_eq "dadfailed $DUP6: STATUS names $HOST_ETH1_ADDR6" \
-	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$(status)"
+	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$(notify_status)"
 expect_ok "dadfailed $DUP6: IPv6 TCP to $HOST_ETH1_ADDR6 works" \
 	tcp_ok mon host "$HOST_ETH1_ADDR6" 21
 ip -n "$NS_HOST" addr del "$HOST_ETH1_ADDR6/64" dev eth1 || fail "delete $HOST_ETH1_ADDR6"
-converge "only a dadfailed address: no IPv6 rule" "" our_rules -6
+converge "only a dadfailed address: no IPv6 rule" "" rr_rules -6
 converge "only a dadfailed address: no IPv6 route in table 100" "" table -6
 expect_eq "only a dadfailed address: IPv4 kept" "$TABLE4" "$(table -4)"
 ip -n "$NS_HOST" addr add "$HOST_ETH1_ADDR6/64" dev eth1 nodad || fail "restore $HOST_ETH1_ADDR6"
 converge "good address back: IPv6 table 100 as at the start" "$TABLE6" table -6
-converge "good address back: IPv6 rule" "$RULE6" our_rules -6
+converge "good address back: IPv6 rule" "$RULE6" rr_rules -6
 expect_eq "no route of ours ever used $DUP6" "" "$(ours_with_src "$DUP6")"
 
 # 6. SIGTERM: everything goes, IPv6 included.
-stop_bg "$DPID" TERM
+stop_bg "$RR_PID" TERM
 expect_eq "SIGTERM: exit status 0" 0 "$?"
-expect_eq "SIGTERM: no IPv6 rule" "" "$(our_rules -6)"
-expect_eq "SIGTERM: no IPv4 rule" "" "$(our_rules -4)"
+expect_eq "SIGTERM: no IPv6 rule" "" "$(rr_rules -6)"
+expect_eq "SIGTERM: no IPv4 rule" "" "$(rr_rules -4)"
 expect_eq "SIGTERM: no IPv6 route in table 100" "" "$(table -6)"
 expect_eq "SIGTERM: no IPv4 route in table 100" "" "$(table -4)"
-expect_fail "SIGTERM: nft table removed" in_ns host nft list table inet replyroute
+expect_fail "SIGTERM: nft table removed" rr_nft
 expect_ok "SIGTERM: foreign nft table inet rpf intact" in_ns host nft list table inet rpf
 expect_ok "SIGTERM: IPv6 reply path broken again, as before" ping_fails mon "$HOST_ETH1_ADDR6"
 # Warnings may be: a change that raced with the one the daemon was applying.
-expect_eq "no error logged" "" "$(grep -E '^<[0-3]>' "$DLOG")"
+expect_eq "no error logged" "" "$(grep -E '^<[0-3]>' "$RR_LOG")"
 
 finish

@@ -26,8 +26,7 @@
 # eth2.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 need_cmd jq python3 script
 topo_seed
 
@@ -50,15 +49,12 @@ for i in eth2 eth3 eth4; do
 		fail "$i addresses and routes"
 done
 
-CONF=$T/replyroute.conf
 write_conf() { # IFACE...
 	local i
 	for i; do
 		printf '[Interface]\nName=%s\nTable=%s\nMark=%s\n\n' "$i" "${TABLE[$i]}" "${MARK[$i]}"
-	done >"$CONF"
+	done | rr_conf
 }
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/g; s/[[:space:]]+$//'; }
 
 # want_rules IFACE...: the replyroute rules for IFACEs, sorted.
 want_rules() {
@@ -67,7 +63,7 @@ want_rules() {
 		printf '1000:\tfrom all fwmark %s/0xff lookup %s proto 205\n' "${MARK[$i]}" "${TABLE[$i]}"
 	done | sort
 }
-our_rules() { rules host | norm | grep 'proto 205' | sort; }
+our_rules() { rr_rules | sort; }
 
 # want_table IFACE: the routes of IFACE's table: its default route, then every
 # connected prefix of the host (all four uplinks exist throughout).
@@ -92,7 +88,7 @@ converged() {
 	for i in eth1 eth2 eth3 eth4; do
 		want=
 		[[ " $* " == *" $i "* ]] && want=$(want_table "$i")
-		got=$(routes host "${TABLE[$i]}" | norm)
+		got=$(rr_table "${TABLE[$i]}")
 		[[ $got == "$want" ]] ||
 			{ echo "table ${TABLE[$i]}:"; diff <(echo "$want") <(echo "$got"); bad=1; }
 	done
@@ -137,21 +133,14 @@ for i in eth1 eth2 eth3 eth4; do
 done
 
 # 2. Three tracked interfaces.
-NOTIFY=$T/notify.sock
-start_bg host "$(dirname "$0")/notify-listen.py" "$NOTIFY"
-NLOG=$BG_LOG
-poll 3 test -S "$NOTIFY" || fail "notify listener did not start"
-NMARK=0
-mark_notify() { NMARK=$(wc -l <"$NLOG"); }
-notified() { tail -n +$((NMARK + 1)) "$NLOG" | grep -qF -- "$1"; }
+notify_listen
 # reloaded: RELOADING=1, then READY=1 after it (the difference is applied).
 reloaded() {
-	tail -n +$((NMARK + 1)) "$NLOG" | sed -n '/^RELOADING=1/,$p' | tail -n +2 | grep -q '^READY=1'
+	notify_since | sed -n '/^RELOADING=1/,$p' | tail -n +2 | grep -q '^READY=1'
 }
 
 write_conf eth1 eth2 eth3
-start_bg host env NOTIFY_SOCKET="$NOTIFY" "$REPLYROUTED" -c "$CONF" -v
-RR_PID=$BG_PID
+rr_start -v
 poll 5 notified READY=1 || fail "replyrouted did not become ready"
 expect_ok "three interfaces: rules and tables exactly as designed" converged eth1 eth2 eth3
 for i in eth1 eth2 eth3; do
@@ -168,68 +157,31 @@ for i in eth1 eth2 eth3; do
 	expect_eq "src_valid_mark=1 on $i" 1 "$(sysctl_get host "net.ipv4.conf.$i.src_valid_mark")"
 done
 
-# Monitors for the reloads, unbuffered through a pty, and a probe each to make
-# sure they listen: a route in a foreign table, an element in a foreign set.
+# Monitors for the reloads (table 300 holds their probes and sentinels).
 ip -n "$NS_HOST" route add 198.19.0.0/16 via 192.0.2.1 table 300 || fail "table 300"
-in_ns host nft add table inet probe &&
-	in_ns host nft add set inet probe s '{ type ipv4_addr; }' || fail "nft probe set"
-start_bg host script -qfec "ip monitor rule route" /dev/null
-IPMON=$BG_LOG
-start_bg host script -qfec "nft monitor" /dev/null
-NFTMON=$BG_LOG
-PROBE=0
-mon_probe() {
-	PROBE=$((PROBE + 1))
-	ip -n "$NS_HOST" route add "198.19.2.$PROBE/32" via 192.0.2.1 table 300 &&
-		in_ns host nft add element inet probe s "{ 198.19.2.$PROBE }" &&
-		grep -q 198.19.2. "$IPMON" && grep -q 198.19.2. "$NFTMON"
-}
-poll 3 mon_probe || fail "the monitors see nothing"
-
-# mark_events: remember where the monitors' logs end. sentinel: a change
-# seen by both monitors; once it is in their logs, every earlier event is.
-# ip_events / nft_events: the events since mark_events, probes and sentinels
-# left out.
-SENTINEL=0
-mark_events() {
-	IPMON_MARK=$(wc -l <"$IPMON")
-	NFTMON_MARK=$(wc -l <"$NFTMON")
-}
-sentinel() {
-	SENTINEL=$((SENTINEL + 1))
-	ip -n "$NS_HOST" route add "198.19.3.$SENTINEL/32" via 192.0.2.1 table 300 &&
-		in_ns host nft add element inet probe s "{ 198.19.3.$SENTINEL }" || fail "sentinel"
-	poll 3 grep -qE "198\.19\.3\.${SENTINEL}[^0-9]" "$IPMON" || fail "ip monitor stopped"
-	poll 3 grep -qE "198\.19\.3\.${SENTINEL}[^0-9]" "$NFTMON" || fail "nft monitor stopped"
-}
-ip_events() {
-	tail -n +$((IPMON_MARK + 1)) "$IPMON" | tr -d '\r' | norm | grep -v '198\.19\.'
-}
-nft_events() {
-	tail -n +$((NFTMON_MARK + 1)) "$NFTMON" | tr -d '\r' | grep -v -e 'inet probe' -e '^# new generation'
-}
+mon_start nft
 
 # 3. Reload that adds eth4: eth4 works; nothing of eth1..eth3 deleted or added.
 write_conf eth1 eth2 eth3 eth4
-sentinel
-mark_events
-mark_notify
+mon_sync
+mon_mark
+notify_mark
 kill -HUP "$RR_PID"
 poll 5 reloaded || fail "add eth4: no RELOADING=1 then READY=1"
-sentinel
+mon_sync
 expect_ok "add eth4: rules and tables exactly as designed" converged eth1 eth2 eth3 eth4
-expect_eq "add eth4: rtnetlink: nothing deleted" "" "$(ip_events | grep '^Deleted')"
+expect_eq "add eth4: rtnetlink: nothing deleted" "" "$(mon_ip_events | grep '^Deleted')"
 expect_eq "add eth4: rtnetlink: only eth4's rule and table 104 added" "" \
-	"$(ip_events | grep -vE 'lookup 104 |table 104 ')"
+	"$(mon_ip_events | grep -vE 'lookup 104 |table 104 ')"
 expect_eq "add eth4: rtnetlink: eth4's rule and all of table 104 added" \
 	"$( (want_rules eth4; want_table eth4) | sort)" \
-	"$(ip_events | sed -E 's/ table 104//' | sort)"
+	"$(mon_ip_events | sed -E 's/ table 104//' | sort)"
 # Required (DESIGN: a reload that adds one interface touches nothing of the
 # others). It fails while the daemon replaces the whole nft table on a change.
 expect_eq "add eth4: nft: nothing deleted (REQUIRED: incremental nft update)" "" \
-	"$(nft_events | grep -E '^(delete|destroy)')"
+	"$(mon_nft_events | grep -E '^(delete|destroy)')"
 expect_eq "add eth4: nft: only eth4's objects added (REQUIRED: incremental nft update)" "" \
-	"$(nft_events | grep -vE 'eth4|0x4\b|0x00000004')"
+	"$(mon_nft_events | grep -vE 'eth4|0x4\b|0x00000004')"
 expect_eq "nft: prerouting still has 2 rules" 2 "$(nft_rules prerouting)"
 expect_eq "nft: output still has 1 rule" 1 "$(nft_rules output)"
 expect_eq "nft: iface_mark holds the 4 interfaces" \
@@ -243,20 +195,20 @@ expect_eq "add eth4: src_valid_mark=1 on eth4" 1 "$(sysctl_get host net.ipv4.con
 
 # 4. Reload that removes eth2: eth2's rule and routes gone, nothing else.
 write_conf eth1 eth3 eth4
-sentinel
-mark_events
-mark_notify
+mon_sync
+mon_mark
+notify_mark
 kill -HUP "$RR_PID"
 poll 5 reloaded || fail "remove eth2: no RELOADING=1 then READY=1"
-sentinel
+mon_sync
 expect_ok "remove eth2: rules and tables exactly as designed" converged eth1 eth3 eth4
-expect_eq "remove eth2: rtnetlink: nothing added" "" "$(ip_events | grep -v '^Deleted')"
+expect_eq "remove eth2: rtnetlink: nothing added" "" "$(mon_ip_events | grep -v '^Deleted')"
 expect_eq "remove eth2: rtnetlink: only eth2's rule and table 102 deleted" "" \
-	"$(ip_events | grep -vE 'lookup 102 |table 102 ')"
+	"$(mon_ip_events | grep -vE 'lookup 102 |table 102 ')"
 expect_eq "remove eth2: nft: nothing added (REQUIRED: incremental nft update)" "" \
-	"$(nft_events | grep -vE '^(delete|destroy)')"
+	"$(mon_nft_events | grep -vE '^(delete|destroy)')"
 expect_eq "remove eth2: nft: only eth2's objects deleted (REQUIRED: incremental nft update)" "" \
-	"$(nft_events | grep -vE 'eth2|0x2\b|0x00000002')"
+	"$(mon_nft_events | grep -vE 'eth2|0x2\b|0x00000002')"
 expect_eq "nft: prerouting still has 2 rules" 2 "$(nft_rules prerouting)"
 expect_eq "nft: output still has 1 rule" 1 "$(nft_rules output)"
 expect_eq "nft: iface_mark holds eth1, eth3, eth4" \
@@ -278,7 +230,7 @@ expect_eq "remove eth2: its src_valid_mark restored at once" 0 \
 stop_bg "$RR_PID"
 expect_eq "SIGTERM: exit status 0" 0 "$?"
 expect_ok "SIGTERM: no rule, no route of ours left" converged
-expect_fail "SIGTERM: nft table removed" in_ns host nft list table inet replyroute
+expect_fail "SIGTERM: nft table removed" rr_nft
 for i in eth1 eth2 eth3 eth4; do
 	expect_eq "SIGTERM: src_valid_mark of $i back to 0" 0 \
 		"$(sysctl_get host "net.ipv4.conf.$i.src_valid_mark")"

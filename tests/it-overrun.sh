@@ -29,8 +29,7 @@
 #    .2); add 198.18.7.1/24 to eth0.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 topo_seed
 
 PORT=21
@@ -39,15 +38,7 @@ EXTRA0=198.18.7.1
 EXTRA1=198.18.9.1
 sysctl_set host net.ipv4.conf.eth1.promote_secondaries 1
 
-CONF=$T/replyroute.conf
-cat >"$CONF" <<EOF
-[Interface]
-Name=eth1
-Table=100
-Mark=0x1
-EOF
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
+rr_conf_seed
 OVERRUN='^<4>netlink receive buffer overrun'
 
 # addrs DEV: the IPv4 addresses of DEV in host, "ADDR/LEN" sorted.
@@ -79,20 +70,7 @@ expected_table() {
 
 # converged GW: rule, table 100, nft table and sysctl exactly as designed.
 converged() {
-	local want got bad=0
-	_rr_alive "$RR_PID" || { echo "daemon is not running"; return 1; }
-	want="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
-	got=$(rules host | norm | grep 'proto 205')
-	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
-	want=$(expected_table "$1")
-	got=$(routes host 100 | norm)
-	[[ $got == "$want" ]] || { echo "table 100:"; diff <(echo "$want") <(echo "$got"); bad=1; }
-	want=$(cat "$(dirname "${BASH_SOURCE[0]}")/expected/seed.nft")
-	got=$(in_ns host nft list table inet replyroute 2>&1)
-	[[ $got == "$want" ]] || { echo "nft:"; diff <(echo "$want") <(echo "$got"); bad=1; }
-	got=$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark)
-	[[ $got == 1 ]] || { echo "eth1 src_valid_mark: $got"; bad=1; }
-	return "$bad"
+	rr_converged "$(expected_table "$1")"
 }
 
 # stopped PID: PID is stopped (SIGSTOP).
@@ -115,14 +93,12 @@ noop_since() { (($(noop_reconciles) > $1)); }
 # overran_since N: more overrun lines than N.
 overran_since() { (($(overruns) > $1)); }
 
-start_bg host env REPLYROUTE_RCVBUF=1024 "$REPLYROUTED" -c "$CONF" -v
-RR_PID=$BG_PID
-RR_LOG=$BG_LOG
+rr_start REPLYROUTE_RCVBUF=1024 -v
 expect_ok "start: converged" poll 5 converged "$RTR_PUB_ADDR"
 expect_eq "start: table 100 (the computed list is the seed's)" \
 "default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(routes host 100 | norm)"
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(rr_table 100)"
 
 # Its own nft table and routes overrun the tiny buffers already: wait until
 # the daemon has read everything from before (a rule it must put back is the
@@ -157,7 +133,7 @@ expect_eq "1: table 100 has $EXTRA1's prefix" \
 "default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
 198.18.9.0/24 dev eth0 proto 205 scope link src $EXTRA1
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(routes host 100 | norm)"
+203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(rr_table 100)"
 expect_ok "1: the daemon logged the overrun" poll 5 overran_since "$N"
 expect_eq "1: table 300 empty again" "" "$(routes host 300)"
 
@@ -181,23 +157,23 @@ expect_eq "2: eth0 has $EXTRA0 too" "192.0.2.2/24
 $EXTRA0/24
 $EXTRA1/24" "$(addrs eth0)"
 expect_eq "2: main's default route via eth1 kept" \
-	"default via $RTR_PUB_ADDR dev eth1" "$(routes host main -4 | norm | grep ^default)"
+	"default via $RTR_PUB_ADDR dev eth1" "$(rr_table main -4 | grep ^default)"
 expect_ok "2: converged exactly" poll 30 converged "$RTR_PUB_ADDR"
 expect_eq "2: table 100 (the computed list)" \
 "default via 203.0.113.1 dev eth1 proto 205 src $KEEP
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
 198.18.7.0/24 dev eth0 proto 205 scope link src $EXTRA0
 198.18.9.0/24 dev eth0 proto 205 scope link src $EXTRA1
-203.0.113.0/24 dev eth1 proto 205 scope link src $KEEP" "$(routes host 100 | norm)"
+203.0.113.0/24 dev eth1 proto 205 scope link src $KEEP" "$(rr_table 100)"
 expect_ok "2: the daemon logged the overrun (it did exercise ENOBUFS)" \
 	poll 5 overran_since "$N"
-expect_eq "2: exactly one replyroute rule" 1 "$(rules host | norm | grep -c 'proto 205')"
+expect_eq "2: exactly one replyroute rule" 1 "$(rr_rules | grep -c .)"
 expect_ok "2: ping mon -> $KEEP" ping_ok mon "$KEEP"
 expect_ok "2: TCP mon -> $KEEP" tcp_ok mon host "$KEEP" "$PORT"
 
 stop_bg "$RR_PID"
 expect_eq "SIGTERM: exit status 0" 0 "$?"
 expect_eq "stopped: nothing of replyroute's left" "" \
-	"$(rules host | norm | grep 'proto 205'; routes host 100)"
+	"$(rr_rules; routes host 100)"
 
 finish

@@ -30,8 +30,7 @@
 # 203.0.113.2 and rtr's rp_filter would drop it.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
-need_daemon
+. "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 topo_seed
 
 LAN_NET=198.18.10.0/24
@@ -82,113 +81,55 @@ table inet count {
 }
 EOF
 # On rtr, where the replies arrive (before its rp_filter): public or management.
-in_ns rtr nft -f - <<EOF || fail "rtr nft table"
-table inet count {
-	counter from_pub { }
-	counter from_mgmt { }
-	chain prerouting {
-		type filter hook prerouting priority raw; policy accept;
-		iifname "r_pub" ip saddr $HOST_ETH1_ADDR tcp sport $FWD_PORT counter name from_pub
-		iifname "r_mgmt" ip saddr $HOST_ETH1_ADDR tcp sport $FWD_PORT counter name from_mgmt
-	}
-}
-EOF
+rr_count_at_rtr "tcp sport $FWD_PORT"
 
-CONF=$T/replyroute.conf
-cat >"$CONF" <<EOF
-[Interface]
-Name=eth1
-Table=100
-Mark=0x1
-EOF
-export RUNTIME_DIRECTORY=$T/run
-norm() { sed -E 's/proto replyroute/proto 205/; s/[[:space:]]+$//'; }
-
-# counter NS NAME: the packets counted by counter NAME of table inet count.
-counter() {
-	in_ns "$1" nft list counter inet count "$2" | sed -nE 's/.*packets ([0-9]+) .*/\1/p'
-}
+rr_conf_seed
 reset_counters() {
 	in_ns host nft reset counters table inet count >/dev/null &&
 		in_ns rtr nft reset counters table inet count >/dev/null || fail "reset counters"
 }
 
-# listening NS PORT PID: PID listens on TCP PORT in NS.
-listening() {
-	in_ns "$1" ss -H -n -l -t -p "sport = :$2" | grep -q "pid=$3,"
+# fwd_ok / fwd_fails: mon connects to 203.0.113.2:8080, forwarded to the LAN
+# server (port 80, bound to its address), which sees mon's address.
+fwd_ok() {
+	tcp_from_ok mon "$MON_ADDR" lan "$HOST_ETH1_ADDR" "$FWD_PORT" "$LAN_ADDR" "$LAN_PORT"
 }
-
-# fwd_xfer TIMEOUT: the LAN server (port 80, bound to its address) answers
-# one line with the client address it saw and the line; mon sends a fresh
-# token to 203.0.113.2:8080. Succeeds if "198.51.100.10 TOKEN" comes back.
-XFER=0
-fwd_xfer() {
-	local to=$1 tok got srv pid
-	XFER=$((XFER + 1))
-	tok="rr$$-fwd-$XFER-$RANDOM"
-	# shellcheck disable=SC2016 # expanded by the server's shell
-	start_bg lan socat -T 10 "TCP4-LISTEN:$LAN_PORT,reuseaddr,bind=$LAN_ADDR" \
-		SYSTEM:'read -r l; echo "$SOCAT_PEERADDR $l"'
-	pid=$BG_PID
-	srv=$BG_LOG
-	if ! poll 3 listening lan "$LAN_PORT" "$pid" >/dev/null; then
-		echo "# server in lan did not start:"
-		diag <"$srv"
-		stop_bg "$pid" >/dev/null
-		return 2
-	fi
-	got=$(printf '%s\n' "$tok" | in_ns mon timeout $((${to%.*} + 2)) \
-		socat -T "$to" - "TCP4:$HOST_ETH1_ADDR:$FWD_PORT,connect-timeout=$to" 2>"$T/fwd.err")
-	stop_bg "$pid" >/dev/null
-	if [[ $got == "$MON_ADDR $tok" ]]; then
-		echo "# TCP mon -> $HOST_ETH1_ADDR:$FWD_PORT -> $LAN_ADDR:$LAN_PORT: got '$got'"
-		return 0
-	fi
-	echo "# TCP mon -> $HOST_ETH1_ADDR:$FWD_PORT: expected '$MON_ADDR $tok', got '$got'"
-	diag <"$T/fwd.err"
-	return 1
-}
-fwd_ok() { fwd_xfer "$RR_OK_TIMEOUT"; }
 fwd_fails() {
-	fwd_xfer "$RR_FAIL_TIMEOUT"
-	(($? == 1))
+	tcp_from_fails mon "$MON_ADDR" lan "$HOST_ETH1_ADDR" "$FWD_PORT" "$LAN_ADDR" "$LAN_PORT"
 }
 
 # 1. The problem is real: the forward fails; nothing came back through rtr.
 expect_ok "LAN reaches the host" ping_ok lan "$LAN_GW"
 expect_ok "before: TCP mon -> eth1:$FWD_PORT -> LAN fails" fwd_fails
-expect_eq "before: no reply left through eth1" 0 "$(counter host reply_eth1)"
+expect_eq "before: no reply left through eth1" 0 "$(nft_packets host count reply_eth1)"
 
 # 2. replyrouted running: the forward works, replies go out through eth1.
-start_bg host "$REPLYROUTED" -c "$CONF" -v
-RR_PID=$BG_PID
-our_rules() { rules host | norm | grep 'proto 205'; }
-rule_is_there() { [[ $(our_rules) == "1000:	from all fwmark 0x1/0xff lookup 100 proto 205" ]]; }
+rr_start -v
+rule_is_there() { [[ $(rr_rules) == "1000:	from all fwmark 0x1/0xff lookup 100 proto 205" ]]; }
 poll 5 rule_is_there || fail "replyrouted did not install its rule"
 TABLE100="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
 $LAN_NET dev lan1 proto 205 scope link src $LAN_GW
 203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
-table100_ok() { [[ $(routes host 100 | norm) == "$TABLE100" ]]; }
+table100_ok() { [[ $(rr_table 100) == "$TABLE100" ]]; }
 expect_ok "table 100 converged" poll 5 table100_ok
 expect_eq "table 100 exactly: default, eth1's prefix and the host's other connected prefixes, LAN's too" \
-	"$TABLE100" "$(routes host 100 | norm)"
+	"$TABLE100" "$(rr_table 100)"
 expect_eq "exactly one replyroute rule" \
-	"1000:	from all fwmark 0x1/0xff lookup 100 proto 205" "$(our_rules)"
-expect_eq "nft table inet replyroute as designed" \
-	"$(cat "$(dirname "$0")/expected/seed.nft")" "$(in_ns host nft list table inet replyroute)"
+	"1000:	from all fwmark 0x1/0xff lookup 100 proto 205" "$(rr_rules)"
+expect_eq "nft table inet replyroute as designed" "$RR_SEED_NFT" "$(rr_nft)"
 
 reset_counters
 expect_ok "after: TCP mon -> eth1:$FWD_PORT -> LAN works, LAN sees mon's address" fwd_ok
-N=$(counter host fwd_reply_marked)
+N=$(nft_packets host count fwd_reply_marked)
 expect_ok "forwarded replies from the LAN carry mark 0x1 ($N packets)" test "$N" -gt 0
-expect_eq "no unmarked forwarded reply" 0 "$(counter host fwd_reply_unmarked)"
-N=$(counter host reply_eth1)
+expect_eq "no unmarked forwarded reply" 0 "$(nft_packets host count fwd_reply_unmarked)"
+N=$(nft_packets host count reply_eth1)
 expect_ok "replies left through eth1 with source 203.0.113.2 ($N packets)" test "$N" -gt 0
-expect_eq "no reply left through another interface" 0 "$(counter host reply_other)"
-N=$(counter rtr from_pub)
+expect_eq "no reply left through another interface" 0 "$(nft_packets host count reply_other)"
+N=$(nft_packets rtr count from_pub)
 expect_ok "rtr received the replies on r_pub ($N packets)" test "$N" -gt 0
-expect_eq "rtr received no reply on r_mgmt" 0 "$(counter rtr from_mgmt)"
+expect_eq "rtr received no reply on r_mgmt" 0 "$(nft_packets rtr count from_mgmt)"
 expect_ok "after: ping to eth1 works" ping_ok mon "$HOST_ETH1_ADDR"
 expect_ok "after: management path works" ping_ok mon "$HOST_ETH0_ADDR"
 expect_ok "after: LAN still reaches the host" ping_ok lan "$LAN_GW"
@@ -196,8 +137,8 @@ expect_ok "after: LAN still reaches the host" ping_ok lan "$LAN_GW"
 # 3. SIGTERM: everything removed; the forward is broken again.
 stop_bg "$RR_PID"
 expect_eq "SIGTERM: exit status 0" 0 "$?"
-expect_eq "SIGTERM: no replyroute rule left" "" "$(our_rules)"
-expect_eq "SIGTERM: no route left in table 100" "" "$(routes host 100 | norm)"
+expect_eq "SIGTERM: no replyroute rule left" "" "$(rr_rules)"
+expect_eq "SIGTERM: no route left in table 100" "" "$(rr_table 100)"
 expect_ok "SIGTERM: port-forward table untouched" in_ns host nft list table ip nat
 expect_ok "after stop: the forward fails again" fwd_fails
 

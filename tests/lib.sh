@@ -3,6 +3,7 @@
 # tests/lib.sh - shared helpers for replyroute's integration tests.
 #
 # Source it first:   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# It knows nothing of replyrouted: the helpers that do are in rr.sh.
 #
 # Every test runs in network namespaces of its own, named "rr<PID>-NAME", and
 # never touches the init namespace. Everything the test creates (namespaces,
@@ -116,6 +117,22 @@ expect_eq() {
 		diff -u --label expected --label actual <(printf '%s\n' "$2") \
 			<(printf '%s\n' "$3") | diag
 	fi
+}
+
+# prints WANT CMD...: CMD prints exactly WANT (a predicate, for poll).
+prints() {
+	local want=$1
+	shift
+	[[ $("$@") == "$want" ]]
+}
+
+# converge DESC WANT CMD...: wait up to 5s until CMD prints WANT, then check
+# that it does (expect_eq, with a diff if not).
+converge() {
+	local desc=$1 want=$2
+	shift 2
+	poll 5 prints "$want" "$@" >/dev/null
+	expect_eq "$desc" "$want" "$("$@")"
 }
 
 # finish: print the plan and a summary; exit 1 if any check failed or none ran.
@@ -308,6 +325,12 @@ nft_ruleset() {
 	in_ns "$ns" nft "$@" list ruleset
 }
 
+# nft_packets NS TABLE COUNTER: the packets counted by COUNTER of table inet
+# TABLE inside NS.
+nft_packets() {
+	in_ns "$1" nft list counter inet "$2" "$3" | sed -nE 's/.*packets ([0-9]+) .*/\1/p'
+}
+
 # ---------------------------------------------------------------------------
 # Background processes
 
@@ -377,32 +400,52 @@ stop_bg() {
 	return "$rc"
 }
 
-# notify_listen: receive sd_notify messages on $T/notify.sock and export
-# NOTIFY_SOCKET (a path, not an abstract socket: those are per network
-# namespace). Start it before the daemon.
+# notify_listen: stand in for the service manager: receive sd_notify messages
+# on $T/notify.sock (a path, not an abstract socket: those are per network
+# namespace) and set NOTIFY_SOCKET to it. It is not exported: hand it to the
+# daemon only (start_bg NS env NOTIFY_SOCKET="$NOTIFY_SOCKET" CMD...). Each
+# message is one line of $NOTIFY_LOG, its assignments joined by " | ":
+# "READY=1 | STATUS=...". Needs python3.
 notify_listen() {
 	NOTIFY_SOCKET=$T/notify.sock
-	export NOTIFY_SOCKET
-	# -v dumps every datagram to stderr behind a header: the boundaries.
-	socat -v -u "UNIX-RECV:$NOTIFY_SOCKET" /dev/null 2>"$T/notify.raw" &
+	NOTIFY_LOG=$T/notify.log
+	_rr_notify_mark=0
+	python3 "$RR_ROOT/tests/notify-listen.py" "$NOTIFY_SOCKET" >"$NOTIFY_LOG" 2>&1 &
 	_rr_pids+=("$!")
-	poll 3 test -S "$NOTIFY_SOCKET" >/dev/null || fail "no notify socket"
+	_rr_logs+=("$NOTIFY_LOG")
+	poll 3 test -S "$NOTIFY_SOCKET" >/dev/null || fail "notify listener did not start"
 }
 
-# notify_messages: the sd_notify messages received so far, oldest first, one
-# VAR=VALUE a line, each message introduced by a line "--".
-notify_messages() {
-	{
-		cat "$T/notify.raw"
-		echo
-	} | sed -E 's#> [0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:.]+  length=[0-9]+ from=[0-9]+ to=[0-9]+$#\n--#' |
-		grep -v '^$'
+# notify_mark: from now on, notify_since and notified look at the messages
+# that come after this point only (at first: all of them).
+notify_mark() {
+	_rr_notify_mark=$(wc -l <"$NOTIFY_LOG")
 }
 
-# notify_has LINE: a message with the line LINE (e.g. READY=1) was received;
-# poll-able: poll 5 notify_has READY=1
-notify_has() {
-	notify_messages | grep -qxF -- "$1"
+# notify_since: the messages received since notify_mark, one a line.
+notify_since() {
+	tail -n +$((_rr_notify_mark + 1)) "$NOTIFY_LOG"
+}
+
+# notified TEXT: a message since notify_mark contains TEXT;
+# poll-able: poll 5 notified READY=1
+notified() {
+	notify_since | grep -qF -- "$1"
+}
+
+# notified_exactly MESSAGE: a message since notify_mark is exactly MESSAGE.
+notified_exactly() {
+	notify_since | grep -qxF -- "$1"
+}
+
+# notify_status: the last STATUS= received ("STATUS=..."), mark or not.
+notify_status() {
+	grep -o 'STATUS=.*' "$NOTIFY_LOG" | tail -n 1
+}
+
+# notify_status_is TEXT: the last STATUS= received is STATUS=TEXT.
+notify_status_is() {
+	[[ $(notify_status) == "STATUS=$1" ]]
 }
 
 # at_cleanup CMD...: run CMD at exit, before processes and namespaces go.
@@ -441,6 +484,47 @@ _rr_server_settled() {
 	_rr_gone "$4" || _rr_listening "$@"
 }
 
+# _rr_serve NS PROTO PORT LISTEN ANSWER: start a one-shot socat server in NS
+# on LISTEN (a socat address for PROTO PORT) that answers with ANSWER (a socat
+# address); its PID in _rr_spid, its output in the file $_rr_srv. Returns 2,
+# with diagnostics, if it does not listen within 3s. Stop it with _rr_unserve.
+_rr_serve() {
+	_rr_seq=$((_rr_seq + 1))
+	_rr_srv=$T/$2.$_rr_seq.server
+	_rr_nsname "$1"
+	# -T: a server that got no EOF (UDP) ends by itself after a while.
+	ip netns exec "$_rr_n" socat -T 10 "$4" "$5" >"$_rr_srv" 2>&1 &
+	_rr_spid=$!
+	_rr_pids+=("$_rr_spid")
+	if ! poll 3 _rr_server_settled "$1" "$2" "$3" "$_rr_spid" >/dev/null ||
+		_rr_gone "$_rr_spid"; then
+		echo "# $2 server on port $3 in $1 did not start:"
+		diag <"$_rr_srv"
+		_rr_unserve
+		return 2
+	fi
+}
+
+# _rr_unserve: stop the server _rr_serve started.
+_rr_unserve() {
+	kill "$_rr_spid" 2>/dev/null
+	wait "$_rr_spid" 2>/dev/null
+	_rr_forget "$_rr_spid"
+}
+
+# _rr_reply WHAT WANT GOT CLIENT_ERR: succeed if the reply GOT is WANT; if
+# not, say so and show the client's errors and the server's output.
+_rr_reply() {
+	if [[ $3 == "$2" ]]; then
+		echo "# $1: got '$3'"
+		return 0
+	fi
+	echo "# $1: expected '$2', got '$3'"
+	[[ -s $4 ]] && { echo "# client:"; diag <"$4"; }
+	[[ -s $_rr_srv ]] && { echo "# server:"; diag <"$_rr_srv"; }
+	return 1
+}
+
 # _rr_xfer PROTO TIMEOUT CLIENT_NS SERVER_NS ADDR PORT [BIND]: start a one-shot
 # echo server for PROTO on PORT in SERVER_NS, bound to BIND (default ADDR,
 # '*' for the wildcard: e.g. behind a DNAT), send a fresh token from
@@ -450,19 +534,13 @@ _rr_server_settled() {
 # answers from the source address of the route back, not from ADDR.
 _rr_xfer() {
 	local proto=$1 to=$2 cns=$3 sns=$4 addr=$5 port=$6 bind=${7:-$5}
-	local fam=4 peer=$5 listen server_pid rc=0 got srv cli res
+	local fam=4 peer=$5 listen cli res tok
 	local P=${proto^^}
 
 	if [[ $addr == *:* ]]; then
 		fam=6
 		peer="[$addr]"
 	fi
-	_rr_seq=$((_rr_seq + 1))
-	local tok="rr$$-$_rr_seq-$RANDOM"
-	srv=$T/$proto.$_rr_seq.server
-	cli=$T/$proto.$_rr_seq.client
-	res=$T/$proto.$_rr_seq.reply
-
 	if [[ $proto == tcp ]]; then
 		listen="TCP$fam-LISTEN:$port,reuseaddr"
 	else
@@ -473,18 +551,12 @@ _rr_xfer() {
 		[[ $bind == *:* ]] && bind="[$bind]"
 		listen+=",bind=$bind"
 	fi
-	# -T: a server that got no EOF (UDP) ends by itself after a while.
-	_rr_nsname "$sns"
-	ip netns exec "$_rr_n" socat -T 10 "$listen" EXEC:cat >"$srv" 2>&1 &
-	server_pid=$!
-	_rr_pids+=("$server_pid")
+	_rr_serve "$sns" "$proto" "$port" "$listen" EXEC:cat || return 2
+	tok="rr$$-$_rr_seq-$RANDOM"
+	cli=$T/$proto.$_rr_seq.client
+	res=$T/$proto.$_rr_seq.reply
 
-	if ! poll 3 _rr_server_settled "$sns" "$proto" "$port" "$server_pid" >/dev/null ||
-		_rr_gone "$server_pid"; then
-		echo "# $proto server on port $port in $sns did not start:"
-		diag <"$srv"
-		rc=2
-	elif [[ $proto == tcp ]]; then
+	if [[ $proto == tcp ]]; then
 		printf '%s\n' "$tok" |
 			in_ns "$cns" timeout $((${to%.*} + 2)) \
 				socat -T "$to" - "TCP$fam:$peer:$port,connect-timeout=$to" \
@@ -498,20 +570,29 @@ _rr_xfer() {
 			"SYSTEM:echo $tok; read -r line && echo \"\$line\" >$res" \
 			"UDP$fam:$peer:$port" 2>"$cli"
 	fi
-	kill "$server_pid" 2>/dev/null
-	wait "$server_pid" 2>/dev/null
-	_rr_forget "$server_pid"
-	((rc)) && return "$rc"
+	_rr_unserve
+	_rr_reply "$P $cns -> $addr:$port" "$tok" "$(cat "$res")" "$cli"
+}
 
-	got=$(cat "$res")
-	if [[ $got == "$tok" ]]; then
-		echo "# $P $cns -> $addr:$port: got the token back"
-		return 0
-	fi
-	echo "# $P $cns -> $addr:$port: expected '$tok', got '$got'"
-	[[ -s $cli ]] && { echo "# client:"; diag <"$cli"; }
-	[[ -s $srv ]] && { echo "# server:"; diag <"$srv"; }
-	return 1
+# _rr_tcp_from TIMEOUT CLIENT_NS SRC SERVER_NS DST PORT [SADDR SPORT]: IPv4.
+# A one-shot server in SERVER_NS on SADDR:SPORT (default DST:PORT: differ
+# behind a DNAT) answers a line with the address it sees the client at and
+# the line; CLIENT_NS connects from SRC to DST:PORT and sends a fresh token.
+# Succeeds if "SRC TOKEN" comes back within TIMEOUT seconds: the connection
+# worked and the server saw SRC. Returns 1 if not, 2 if the server did not
+# start.
+_rr_tcp_from() {
+	local to=$1 cns=$2 src=$3 sns=$4 dst=$5 port=$6 saddr=${7:-$5} sport=${8:-$6}
+	local tok got cli
+	# shellcheck disable=SC2016 # expanded by the server's shell
+	_rr_serve "$sns" tcp "$sport" "TCP4-LISTEN:$sport,reuseaddr,bind=$saddr" \
+		SYSTEM:'read -r l; echo "$SOCAT_PEERADDR $l"' || return 2
+	tok="rr$$-$_rr_seq-$RANDOM"
+	cli=$T/tcp.$_rr_seq.client
+	got=$(printf '%s\n' "$tok" | in_ns "$cns" timeout $((${to%.*} + 2)) \
+		socat -T "$to" - "TCP4:$dst:$port,bind=$src,connect-timeout=$to" 2>"$cli")
+	_rr_unserve
+	_rr_reply "TCP $cns $src -> $dst:$port ($sns $saddr:$sport)" "$src $tok" "$got" "$cli"
 }
 
 # tcp_ok CLIENT_NS SERVER_NS ADDR PORT [BIND]: a TCP echo through ADDR:PORT
@@ -536,6 +617,21 @@ udp_ok() {
 # udp_fails CLIENT_NS SERVER_NS ADDR PORT [BIND]: no UDP reply within 1s.
 udp_fails() {
 	_rr_xfer udp "$RR_FAIL_TIMEOUT" "$@"
+	(($? == 1))
+}
+
+# tcp_from_ok CLIENT_NS SRC SERVER_NS DST PORT [SADDR SPORT]: a TCP
+# connection from SRC (in CLIENT_NS) to DST:PORT reaches the server in
+# SERVER_NS (on SADDR:SPORT, by default DST:PORT), which sees it come from SRC,
+# and the answer comes back within $RR_OK_TIMEOUT. IPv4.
+tcp_from_ok() {
+	_rr_tcp_from "$RR_OK_TIMEOUT" "$@"
+}
+
+# tcp_from_fails CLIENT_NS SRC SERVER_NS DST PORT [SADDR SPORT]: with the
+# server listening, no answer within $RR_FAIL_TIMEOUT.
+tcp_from_fails() {
+	_rr_tcp_from "$RR_FAIL_TIMEOUT" "$@"
 	(($? == 1))
 }
 

@@ -10,6 +10,7 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_cmd python3
 
 topo_seed
 topo_seed6
@@ -126,17 +127,17 @@ stop_bg "$pid"
 expect_eq "stop_bg returns the exit status" 143 "$?"
 
 # sd_notify messages are received across namespaces, one message apart from
-# the next.
+# the next, one a line.
 notify_listen
 for m in "READY=1
 STATUS=eth1: waiting for link" "STOPPING=1"; do
 	printf '%s' "$m" | in_ns host socat -u - "UNIX-SENDTO:$NOTIFY_SOCKET"
 done
-expect_ok "notify: STOPPING=1 received" poll 2 notify_has STOPPING=1
-expect_eq "notify: messages apart" "--
-READY=1
-STATUS=eth1: waiting for link
---
-STOPPING=1" "$(notify_messages)"
+expect_ok "notify: STOPPING=1 received" poll 2 notified_exactly STOPPING=1
+expect_eq "notify: messages apart" "READY=1 | STATUS=eth1: waiting for link
+STOPPING=1" "$(notify_since)"
+expect_eq "notify: the last STATUS" "STATUS=eth1: waiting for link" "$(notify_status)"
+notify_mark
+expect_fail "notify: nothing since the mark" notified STOPPING=1
 
 finish

@@ -1,0 +1,257 @@
+# shellcheck shell=bash
+#
+# tests/rr.sh - helpers for the tests of replyrouted on the seed topology.
+# lib.sh stays generic (namespaces, TAP, traffic); what knows replyroute is
+# here. Source it after lib.sh; it brings in topo-seed.sh and bails out unless
+# the daemon is built:
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   . "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
+#   topo_seed
+#
+# The daemon runs in the namespace host, with the config $CONF (write it with
+# rr_conf or rr_conf_seed) and its runtime directory in $T.
+
+. "$(dirname "${BASH_SOURCE[0]}")/topo-seed.sh"
+need_daemon
+
+CONF=$T/replyroute.conf
+export RUNTIME_DIRECTORY=$T/run
+# The nft table for the seed's config (eth1, mark 0x1).
+RR_SEED_NFT=$(cat "$(dirname "${BASH_SOURCE[0]}")/expected/seed.nft") ||
+	fail "no tests/expected/seed.nft"
+
+# ---------------------------------------------------------------------------
+# Config and daemon
+
+# rr_conf: write $CONF from stdin.
+rr_conf() {
+	cat >"$CONF" || fail "cannot write $CONF"
+}
+
+# rr_conf_seed [LINE...]: write the seed's config to $CONF: eth1, table 100,
+# mark 0x1, and the LINEs in its section (e.g. "Gateway=203.0.113.1").
+# shellcheck disable=SC2120 # the arguments are optional
+rr_conf_seed() {
+	printf '%s\n' '[Interface]' Name=eth1 Table=100 Mark=0x1 "$@" | rr_conf
+}
+
+# rr ARG...: run replyrouted once in host with $CONF (--once, --dry-run, ...).
+rr() {
+	in_ns host "$REPLYROUTED" -c "$CONF" "$@"
+}
+
+# rr_start [VAR=VALUE...] [ARG...]: start replyrouted in host with $CONF, the
+# ARGs and the VARs in its environment (and NOTIFY_SOCKET if notify_listen
+# ran); its PID in RR_PID, its log in RR_LOG.
+# shellcheck disable=SC2120 # the arguments are optional
+rr_start() {
+	local env=()
+	[[ -n ${NOTIFY_SOCKET:-} ]] && env+=("NOTIFY_SOCKET=$NOTIFY_SOCKET")
+	while (($#)) && [[ $1 == *=* ]]; do
+		env+=("$1")
+		shift
+	done
+	start_bg host env "${env[@]}" "$REPLYROUTED" -c "$CONF" "$@"
+	RR_PID=$BG_PID
+	# shellcheck disable=SC2034 # for the tests
+	RR_LOG=$BG_LOG
+}
+
+# ---------------------------------------------------------------------------
+# Kernel state in host, for exact assertions
+
+# rr_norm: filter ip's output: "proto replyroute" (iproute2 with an
+# rt_protos entry for 205) as "proto 205", trailing blanks dropped.
+rr_norm() {
+	sed -E 's/proto replyroute/proto 205/g; s/[[:space:]]+$//'
+}
+
+# rr_rules [-4|-6]: replyroute's rules in host (proto 205), IPv4 then IPv6
+# unless a family is given, in the kernel's order.
+# shellcheck disable=SC2120 # the arguments are optional
+rr_rules() {
+	if (($#)); then
+		in_ns host ip "$1" rule show
+	else
+		rules host
+	fi | rr_norm | grep 'proto 205'
+}
+
+# rr_table TABLE [-4|-6]: all routes of TABLE in host (ours and foreign ones).
+rr_table() {
+	routes host "$@" | rr_norm
+}
+
+# rr_nft [NFT-OPTS...]: replyroute's nft table in host (e.g. -a for handles).
+# shellcheck disable=SC2120 # the arguments are optional
+rr_nft() {
+	in_ns host nft "$@" list table inet replyroute
+}
+
+# rr_converged TABLE100: replyrouted ($RR_PID) runs and host holds exactly the
+# seed's design: the one rule, table 100 exactly TABLE100, the seed's nft
+# table, src_valid_mark=1 on eth1. Prints what differs.
+rr_converged() {
+	local want got bad=0
+	_rr_alive "$RR_PID" || { echo "daemon is not running"; return 1; }
+	want="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+	got=$(rr_rules)
+	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
+	got=$(rr_table 100)
+	[[ $got == "$1" ]] || { echo "table 100:"; diff <(echo "$1") <(echo "$got"); bad=1; }
+	got=$(rr_nft 2>&1)
+	[[ $got == "$RR_SEED_NFT" ]] ||
+		{ echo "nft:"; diff <(echo "$RR_SEED_NFT") <(echo "$got"); bad=1; }
+	got=$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark 2>&1)
+	[[ $got == 1 ]] || { echo "eth1 src_valid_mark: $got"; bad=1; }
+	return "$bad"
+}
+
+# rr_count_at_rtr MATCH: count in rtr, before its rp_filter, the packets from
+# host's eth1 address that match MATCH (nft, e.g. "tcp dport 21"), by the link
+# they come in on: counters from_pub (r_pub) and from_mgmt (r_mgmt) of its
+# table inet count; read them with nft_packets rtr count from_pub.
+rr_count_at_rtr() {
+	in_ns rtr nft -f - <<-EOF || fail "rtr nft table inet count"
+		table inet count {
+			counter from_pub { }
+			counter from_mgmt { }
+			chain prerouting {
+				type filter hook prerouting priority raw; policy accept;
+				iifname "r_pub" ip saddr $HOST_ETH1_ADDR $1 counter name from_pub
+				iifname "r_mgmt" ip saddr $HOST_ETH1_ADDR $1 counter name from_mgmt
+			}
+		}
+	EOF
+}
+
+# rr_barrier: make sure the running daemon has handled every event so far. A
+# new address on eth0 adds a connected prefix to table 100; once it is there,
+# the daemon has read the kernel after everything that came before. The
+# address goes again, and so does its prefix.
+_rr_barrier=10
+rr_barrier() {
+	_rr_barrier=$((_rr_barrier + 1))
+	local net=198.18.$_rr_barrier
+	ip -n "$NS_HOST" addr add "$net.1/24" dev eth0 || fail "barrier address"
+	poll 5 eval "rr_table 100 -4 | grep -q '^$net.0/24 dev eth0 proto 205 '" ||
+		fail "barrier: the daemon did not react"
+	ip -n "$NS_HOST" addr del "$net.1/24" dev eth0
+	poll 5 eval "! rr_table 100 -4 | grep -q '^$net.0/24 '" ||
+		fail "barrier: route not withdrawn"
+}
+
+# ---------------------------------------------------------------------------
+# Watching what changes: ip monitor (rules, routes) and nft monitor in host.
+#
+#   mon_start [nft]     start the monitors
+#   mon_mark            remember where their logs end
+#   ...                 what must not (or must) change anything
+#   mon_sync            a sentinel every monitor sees: all before it is logged
+#   mon_ip_events       the rule and route events since mon_mark
+#   mon_nft_events      the nft events since mon_mark
+#   mon_stop            stop the monitors, remove probes and sentinels
+#
+# Probes and sentinels are host routes in table 300 via 192.0.2.1 (and
+# elements of the set s of a table inet probe): 198.19.2.N probes, 198.19.3.N
+# sentinels. The event lists leave them out, nothing else.
+
+MON_NFT=
+_rr_mon_pids=()
+_rr_mon_probe=0
+_rr_mon_sentinel=0
+_RR_MON_OURS='^(Deleted )?198\.19\.[23]\.[0-9]+ via 192\.0\.2\.1 dev eth0 table 300$'
+
+# _rr_mon_add NET N: add the route NET.N in table 300 and, with nft, the
+# element NET.N to the probe set.
+_rr_mon_add() {
+	ip -n "$NS_HOST" route add "$1.$2/32" via 192.0.2.1 table 300 || return 1
+	[[ -z $MON_NFT ]] || in_ns host nft add element inet probe s "{ $1.$2 }"
+}
+
+# _rr_mon_seen NET N: every monitor has logged NET.N (N: a regex).
+_rr_mon_seen() {
+	local re="${1//./\\.}\\.$2([^0-9]|$)"
+	grep -qE "$re" "$MON_IP" && { [[ -z $MON_NFT ]] || grep -qE "$re" "$MON_NFT"; }
+}
+
+# _rr_mon_probe: add one more probe; true once the monitors have logged one.
+_rr_mon_probe() {
+	_rr_mon_probe=$((_rr_mon_probe + 1))
+	_rr_mon_add 198.19.2 "$_rr_mon_probe" && _rr_mon_seen 198.19.2 '[0-9]+'
+}
+
+# mon_start [nft]: start ip monitor for rules and routes in host (its log:
+# $MON_IP), and nft monitor with "nft" ($MON_NFT), through a pty each, so
+# that they print every event at once. Returns once they see events (probes
+# until they do); the probe routes are gone again then, and their deletion
+# logged.
+# shellcheck disable=SC2120 # the arguments are optional
+mon_start() {
+	MON_NFT=
+	start_bg host script -qfec "ip monitor rule route" /dev/null
+	MON_IP=$BG_LOG
+	_rr_mon_pids+=("$BG_PID")
+	if [[ ${1:-} == nft ]]; then
+		in_ns host nft add table inet probe &&
+			in_ns host nft add set inet probe s '{ type ipv4_addr; }' ||
+			fail "nft probe set"
+		start_bg host script -qfec "nft monitor" /dev/null
+		MON_NFT=$BG_LOG
+		_rr_mon_pids+=("$BG_PID")
+	fi
+	poll 3 _rr_mon_probe || fail "the monitors see nothing"
+	ip -n "$NS_HOST" route flush table 300 root 198.19.2.0/24
+	poll 3 grep -q "Deleted 198.19.2.$_rr_mon_probe " "$MON_IP" ||
+		fail "ip monitor missed the delete"
+}
+
+# mon_mark: the events from now on are the ones mon_*_events show.
+mon_mark() {
+	_rr_mon_ip_mark=$(wc -l <"$MON_IP")
+	[[ -z $MON_NFT ]] || _rr_mon_nft_mark=$(wc -l <"$MON_NFT")
+}
+
+# mon_sync: a change every monitor sees; once it is in their logs, every
+# earlier event is too.
+mon_sync() {
+	_rr_mon_sentinel=$((_rr_mon_sentinel + 1))
+	_rr_mon_add 198.19.3 "$_rr_mon_sentinel" || fail "sentinel"
+	poll 3 _rr_mon_seen 198.19.3 "$_rr_mon_sentinel" || fail "the monitors stopped"
+}
+
+# _rr_mon_since LOG MARK: the lines of LOG after line MARK, without the
+# pty's carriage returns; and a complaint, that makes any check on them fail,
+# if the last sentinel is not among them (no mon_sync after mon_mark).
+_rr_mon_since() {
+	local ev
+	ev=$(tail -n +$(($2 + 1)) "$1" | tr -d '\r')
+	grep -qE "198\.19\.3\.$_rr_mon_sentinel([^0-9]|$)" <<<"$ev" ||
+		echo "(sentinel 198.19.3.$_rr_mon_sentinel not logged since mon_mark: mon_sync missing)"
+	printf '%s\n' "$ev"
+}
+
+# mon_ip_events: the rule and route events since mon_mark, normalised, one a
+# line, probes and sentinels left out. Call mon_sync first.
+mon_ip_events() {
+	_rr_mon_since "$MON_IP" "$_rr_mon_ip_mark" | rr_norm | grep -vE "$_RR_MON_OURS"
+}
+
+# mon_nft_events: the nft events since mon_mark, the probe table's and the
+# generation lines left out. Call mon_sync first.
+mon_nft_events() {
+	_rr_mon_since "$MON_NFT" "$_rr_mon_nft_mark" |
+		grep -v -e 'inet probe' -e '^# new generation'
+}
+
+# mon_stop: stop the monitors; remove the probe table and the sentinel routes.
+mon_stop() {
+	local pid
+	for pid in "${_rr_mon_pids[@]}"; do
+		stop_bg "$pid" >/dev/null
+	done
+	_rr_mon_pids=()
+	ip -n "$NS_HOST" route flush table 300 root 198.19.2.0/23
+	[[ -z $MON_NFT ]] || in_ns host nft delete table inet probe
+}
