@@ -187,9 +187,13 @@ static const char *ifname_invalid(const char *s)
 		return "too long (at most 15 characters)";
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return "not allowed as an interface name";
-	for (; *s; s++)
+	for (; *s; s++) {
 		if (*s == '/' || *s == ':' || is_space(*s) || (unsigned char) *s < 0x20 || *s == 0x7f)
 			return "invalid character in interface name";
+		/* Valid for the kernel, but cannot be written as an nft string. */
+		if (*s == '"' || *s == '\\')
+			return "quotes and backslashes cannot be matched in nftables";
+	}
 	return NULL;
 }
 
