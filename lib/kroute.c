@@ -10,6 +10,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rtnl.h>
 #include <netlink/route/rule.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,49 +244,83 @@ static void view_clear_parts(struct rr_view *v, unsigned parts)
 	}
 }
 
+/* Each message of a dump, parsed into a libnl object and handed to the part's converter. */
+struct dump_request {
+	struct dump_ctx *ctx;
+	void (*fn)(struct nl_object *, void *);
+};
+
+static void dump_object(struct nl_object *o, void *arg)
+{
+	struct dump_request *req = arg;
+
+	req->fn(o, req->ctx);
+}
+
+static int dump_msg(struct nl_msg *msg, void *arg)
+{
+	int r = nl_msg_parse(msg, dump_object, arg);
+
+	/* Message types of no interest (none expected) are skipped, not fatal. */
+	return r < 0 && r != -NLE_MSGTYPE_NOSUPPORT ? NL_STOP : NL_OK;
+}
+
+/*
+ * A plain dump, not a libnl cache: a cache keeps one object per key and
+ * silently drops a second route with the same (table, dst, tos, metric),
+ * e.g. two equal-metric default routes through different interfaces.
+ */
+static int dump_part(struct rr_kroute *n, int type, void (*fn)(struct nl_object *, void *),
+		     struct dump_ctx *ctx)
+{
+	struct dump_request req = {.ctx = ctx, .fn = fn};
+	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(n->sk));
+	int r;
+
+	if (!cb)
+		return -NLE_NOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_msg, &req);
+	r = nl_rtgen_request(n->sk, type, AF_UNSPEC, NLM_F_DUMP);
+	if (r >= 0)
+		r = nl_recvmsgs(n->sk, cb);
+	nl_cb_put(cb);
+	return r < 0 ? r : 0;
+}
+
 int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts)
 {
+	static const struct {
+		unsigned part;
+		int type;
+		void (*fn)(struct nl_object *, void *);
+	} what[] = {
+		{KR_DUMP_LINKS, RTM_GETLINK, dump_link},
+		{KR_DUMP_ADDRS, RTM_GETADDR, dump_addr},
+		{KR_DUMP_ROUTES, RTM_GETROUTE, dump_route},
+		{KR_DUMP_RULES, RTM_GETRULE, dump_rule},
+	};
 	struct dump_ctx d = {.v = v};
-	struct nl_cache *c = NULL;
 	int r = 0;
 
 	for (unsigned tries = 0; tries < 5; tries++) {
 		view_clear_parts(v, parts);
 		d.err = 0;
-		if ((parts & KR_DUMP_LINKS)) {
-			if ((r = rtnl_link_alloc_cache(n->sk, AF_UNSPEC, &c)) < 0)
-				goto retry;
-			nl_cache_foreach(c, dump_link, &d);
-			nl_cache_free(c);
-		}
-		if ((parts & KR_DUMP_ADDRS)) {
-			if ((r = rtnl_addr_alloc_cache(n->sk, &c)) < 0)
-				goto retry;
-			nl_cache_foreach(c, dump_addr, &d);
-			nl_cache_free(c);
-		}
-		if ((parts & KR_DUMP_ROUTES)) {
-			if ((r = rtnl_route_alloc_cache(n->sk, AF_UNSPEC, 0, &c)) < 0)
-				goto retry;
-			nl_cache_foreach(c, dump_route, &d);
-			nl_cache_free(c);
-		}
-		if ((parts & KR_DUMP_RULES)) {
-			if ((r = rtnl_rule_alloc_cache(n->sk, AF_UNSPEC, &c)) < 0)
-				goto retry;
-			nl_cache_foreach(c, dump_rule, &d);
-			nl_cache_free(c);
-		}
-		if (d.err < 0)
+		for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && r >= 0; i++)
+			if (parts & what[i].part)
+				r = dump_part(n, what[i].type, what[i].fn, &d);
+		if (r >= 0 && d.err == 0)
+			return 0;
+		if (r >= 0) {
 			view_clear_parts(v, parts);
-		return d.err;
-	retry:
-		/* A dump interrupted by a concurrent change is simply taken again. */
+			return d.err;
+		}
+		/* A dump interrupted by a concurrent change is simply taken again, whole. */
 		if (abs(r) != NLE_DUMP_INTR)
 			break;
+		r = 0;
 	}
 	view_clear_parts(v, parts);
-	return kr_errno(r);
+	return kr_errno(r ? r : -NLE_DUMP_INTR);
 }
 
 static struct rtnl_rule *rule_to_nl(const struct rr_rule *r)

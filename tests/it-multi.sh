@@ -15,7 +15,7 @@
 #                        | .2.2     203.0.113.2 198.18.2.2 .3.2     .4.2 |
 #                        | 198.51.100/24 via 192.0.2.1 dev eth0          |
 #                        | default via 203.0.113.1 dev eth1              |
-#                        | default via 198.18.N.1 dev ethN metric N00    |
+#                        | default via 198.18.N.1 dev ethN metric 200    |
 #                        | rp_filter=1                                   |
 #                        +-----------------------------------------------+
 #
@@ -42,10 +42,10 @@ for i in eth2 eth3 eth4; do
 	veth rtr "${RTR_IF[$i]}" host "$i"
 	sysctl_set rtr "net.ipv4.conf.${RTR_IF[$i]}.rp_filter" 1
 	sysctl_set host "net.ipv4.conf.$i.rp_filter" 1
-	n=${TABLE[$i]#10}
+	# Equal metrics on purpose: each interface's default must still be learned.
 	ip -n "$NS_RTR" addr add "${GW[$i]}/24" dev "${RTR_IF[$i]}" &&
 		ip -n "$NS_HOST" addr add "${ADDR[$i]}/24" dev "$i" &&
-		ip -n "$NS_HOST" route add default via "${GW[$i]}" dev "$i" metric "${n}00" ||
+		ip -n "$NS_HOST" route append default via "${GW[$i]}" dev "$i" metric 200 ||
 		fail "$i addresses and routes"
 done
 
