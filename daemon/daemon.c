@@ -36,6 +36,7 @@ struct daemon {
 	bool nft_batch_ours_table; /* an event of the current nft batch touched our table */
 	uint64_t retry_usec;
 	char status[4096];
+	char reload_error[512]; /* the last rejected reload's first error, until one succeeds */
 	int exit_code;
 };
 
@@ -47,13 +48,26 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* STATUS: the interfaces, after the last rejected reload's error while it stands. */
+static bool daemon_status_compose(struct daemon *d)
+{
+	char s[sizeof(d->status)];
+
+	if (d->reload_error[0])
+		snprintf(s, sizeof(s), "reload failed: %.500s; running: %.3500s", d->reload_error,
+			 engine_status(d->engine));
+	else
+		snprintf(s, sizeof(s), "%s", engine_status(d->engine));
+	if (strcmp(s, d->status) == 0)
+		return false;
+	memcpy(d->status, s, sizeof(s));
+	return true;
+}
+
 static void daemon_status(struct daemon *d)
 {
-	const char *s = engine_status(d->engine);
-
-	if (strcmp(s, d->status) == 0)
+	if (!daemon_status_compose(d))
 		return;
-	snprintf(d->status, sizeof(d->status), "%s", s);
 	sd_notifyf(0, "STATUS=%s", d->status);
 	log_debug("status: %s", d->status);
 }
@@ -61,7 +75,7 @@ static void daemon_status(struct daemon *d)
 /* READY=1 and the current STATUS in one message. */
 static void daemon_ready(struct daemon *d)
 {
-	snprintf(d->status, sizeof(d->status), "%s", engine_status(d->engine));
+	daemon_status_compose(d);
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 }
 
@@ -284,24 +298,29 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 {
 	struct daemon *d = userdata;
 	struct rr_config *c = NULL;
-	char first[512];
 	int r;
 
-	r = daemon_load_config(d->config_path, &c, first, sizeof(first));
+	r = daemon_load_config(d->config_path, &c, d->reload_error, sizeof(d->reload_error));
 	if (r < 0) {
 		log_error("reload failed, keeping the running configuration");
-		snprintf(d->status, sizeof(d->status), "reload failed: %s", first);
-		sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
+		if (!d->reload_error[0])
+			snprintf(d->reload_error, sizeof(d->reload_error), "%s", strerror(-r));
+		daemon_ready(d);
 		return 0;
 	}
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_usec());
 	log_info("reloading %s", d->config_path);
 	engine_set_config(d->engine, c);
 	d->dirty = 0;
+	d->reload_error[0] = '\0';
 	r = engine_reconcile(d->engine, RR_DIRTY_ALL);
 	daemon_ready(d);
-	if (r < 0)
+	if (r < 0) {
 		daemon_arm_retry(d);
+	} else {
+		d->retry_usec = 0;
+		sd_event_source_set_enabled(d->retry_src, SD_EVENT_OFF);
+	}
 	return 0;
 }
 

@@ -190,9 +190,10 @@ static const char *ifname_invalid(const char *s)
 	for (; *s; s++) {
 		if (*s == '/' || *s == ':' || is_space(*s) || (unsigned char) *s < 0x20 || *s == 0x7f)
 			return "invalid character in interface name";
-		/* Valid for the kernel, but cannot be written as an nft string. */
-		if (*s == '"' || *s == '\\')
-			return "quotes and backslashes cannot be matched in nftables";
+		/* Valid for the kernel, but cannot be written as an nft string (a
+		 * trailing '*' would be a wildcard there). */
+		if (*s == '"' || *s == '\\' || *s == '*')
+			return "quotes, backslashes and '*' cannot be matched in nftables";
 	}
 	return NULL;
 }

@@ -245,18 +245,18 @@ static int engine_sysctls(struct rr_engine *e, const struct rr_desired *d)
 	for (size_t i = 0; i < d->n_sysctls; i++) {
 		int r = sysctl_enable(e->statedir, d->sysctls[i]);
 
-		if (r < 0) {
-			/* The interface may vanish between dump and write. */
-			if (r != -ENOENT)
-				log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", d->sysctls[i],
-					  strerror(-r));
+		if (r == -ENOENT) {
+			continue; /* the interface vanished between dump and write */
+		} else if (r < 0) {
+			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", d->sysctls[i],
+				  strerror(-r));
 			err = err ?: r;
 		} else if (r > 0) {
 			log_info("sysctl net.ipv4.conf.%s.src_valid_mark=1", d->sysctls[i]);
 			changes++;
 		}
 	}
-	return err < 0 && err != -ENOENT ? err : changes;
+	return err < 0 ? err : changes;
 }
 
 /*
@@ -284,21 +284,16 @@ static void engine_step(int r, const char *what, const char *desc, int *changes,
 	}
 }
 
-/* Apply a plan: deletions of rules first, then routes, then new rules last. */
+/*
+ * Apply a plan: additions first (routes, then the rules that use them), then
+ * deletions (rules, then routes), so that a changed table never leaves marked
+ * traffic without a rule in between.
+ */
 static int engine_apply(struct rr_engine *e, const struct rr_plan *p)
 {
 	char buf[256];
 	int changes = 0, err = 0;
 
-	for (size_t i = 0; i < p->n_rules_del; i++) {
-		rule_format(&p->rules_del[i], buf, sizeof(buf));
-		engine_step(kr_rule_del(e->nl, &p->rules_del[i]), "rule deleted", buf, &changes, &err);
-	}
-	for (size_t i = 0; i < p->n_routes_del; i++) {
-		route_format(&p->routes_del[i], &e->view, buf, sizeof(buf));
-		engine_step(kr_route_del(e->nl, &p->routes_del[i]), "route deleted", buf, &changes,
-			    &err);
-	}
 	for (size_t i = 0; i < p->n_routes_add; i++) {
 		route_format(&p->routes_add[i], &e->view, buf, sizeof(buf));
 		engine_step(kr_route_add(e->nl, &p->routes_add[i], p->routes_replace[i]),
@@ -308,6 +303,15 @@ static int engine_apply(struct rr_engine *e, const struct rr_plan *p)
 	for (size_t i = 0; i < p->n_rules_add; i++) {
 		rule_format(&p->rules_add[i], buf, sizeof(buf));
 		engine_step(kr_rule_add(e->nl, &p->rules_add[i]), "rule added", buf, &changes, &err);
+	}
+	for (size_t i = 0; i < p->n_rules_del; i++) {
+		rule_format(&p->rules_del[i], buf, sizeof(buf));
+		engine_step(kr_rule_del(e->nl, &p->rules_del[i]), "rule deleted", buf, &changes, &err);
+	}
+	for (size_t i = 0; i < p->n_routes_del; i++) {
+		route_format(&p->routes_del[i], &e->view, buf, sizeof(buf));
+		engine_step(kr_route_del(e->nl, &p->routes_del[i]), "route deleted", buf, &changes,
+			    &err);
 	}
 	return err < 0 ? err : changes;
 }
@@ -354,7 +358,13 @@ static int engine_routes_rules(struct rr_engine *e, const struct rr_desired *d)
 	free(tables);
 	if (r < 0)
 		return r;
-	r = plan_size(&p) ? engine_apply(e, &p) : 0;
+	if (plan_size(&p)) {
+		r = engine_apply(e, &p);
+		/* Even a partly failed apply changed the kernel: read it again next time. */
+		e->stale |= RR_DIRTY_ROUTES | RR_DIRTY_RULES;
+	} else {
+		r = 0;
+	}
 	plan_clear(&p);
 	return r;
 }
@@ -423,9 +433,6 @@ int engine_reconcile(struct rr_engine *e, unsigned dirty)
 	desired_clear(&d);
 	if (err == 0)
 		e->config_changed = false;
-	/* What we changed (rules and routes only) is not in the view: read it next time. */
-	if (changes)
-		e->stale |= RR_DIRTY_ROUTES | RR_DIRTY_RULES;
 	return err < 0 ? err : changes;
 }
 

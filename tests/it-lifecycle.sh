@@ -56,6 +56,15 @@ expect_eq "bad reload: old state kept" \
 	"1000:	from all fwmark 0x1/0xff lookup 200 proto 205" "$(rr_rules -4)"
 expect_ok "bad reload: daemon alive" kill -0 "$RR_PID"
 expect_ok "bad reload: traffic still works" ping_ok mon "$HOST_ETH1_ADDR"
+# The failure stays in STATUS while the old config runs, whatever else changes.
+ip -n "$NS_HOST" link set eth1 down
+expect_ok "bad reload: STATUS keeps the failure when the interfaces change" \
+	poll 5 notify_status_is "reload failed: $CONF:4: Mark=0: must not be zero; running: eth1: link down"
+ip -n "$NS_HOST" link set eth1 up
+ip -n "$NS_HOST" route replace default via "$HOST_ETH1_GW" dev eth1
+poll 5 link_up host eth1 || fail "eth1 did not come back"
+expect_ok "bad reload: back up, still says so" \
+	poll 5 eval "notify_status | grep -q '^STATUS=reload failed: .*; running: eth1: 203.0.113.2 via'"
 
 # 4. SIGTERM: STOPPING=1, everything removed, sysctl restored, exit 0.
 write_conf 100
