@@ -118,7 +118,9 @@ static bool gateway_on_link(const struct rr_view *v, int ifindex, const struct r
 	for (size_t i = 0; i < v->n_addrs; i++) {
 		const struct rr_ifaddr *a = &v->addrs[i];
 
-		if (a->ifindex != ifindex || a->local.family != gw->family)
+		/* Without its prefix route the kernel does not see the subnet as on-link. */
+		if (a->ifindex != ifindex || a->local.family != gw->family ||
+		    (a->flags & IFA_F_NOPREFIXROUTE))
 			continue;
 		if (a->peer.family ? rr_addr_eq(&a->peer, gw)
 				   : addr_in_prefix(gw, &a->local, a->prefixlen))

@@ -222,29 +222,40 @@ static void restored(const char *ifname, int value, int err)
 
 static bool iface_tracked(const char *ifname, void *userdata)
 {
-	const struct rr_config *c = userdata;
+	const struct rr_engine *e = userdata;
 
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		if (strcmp(c->ifaces[i].name, ifname) == 0)
+	for (size_t i = 0; i < e->config->n_ifaces; i++)
+		if (strcmp(e->config->ifaces[i].name, ifname) == 0)
 			return true;
 	return false;
 }
 
+static const char *iface_name_of(int ifindex, void *userdata)
+{
+	const struct rr_engine *e = userdata;
+	const struct rr_link *l = view_link_by_index(&e->view, ifindex);
+
+	return l ? l->name : NULL;
+}
+
 static int engine_sysctls(struct rr_engine *e, const struct rr_desired *d)
 {
-	int changes = 0, err = 0;
+	/*
+	 * An interface no longer tracked (dropped from the config, renamed away)
+	 * gets its value back now, not at stop; one that is gone took it along.
+	 */
+	const struct sysctl_restore_ops ops = {
+		.name_of = iface_name_of, .keep = iface_tracked, .done = restored, .userdata = e,
+	};
+	int changes = 0, err = 0, r;
 
-	/* An interface the config no longer names gets its value back now, not at stop. */
-	if (e->config_changed) {
-		int r = sysctl_restore_untracked(e->statedir, iface_tracked, e->config, restored);
-
-		if (r > 0)
-			changes += r;
-	}
-
+	r = sysctl_restore(e->statedir, &ops);
+	if (r > 0)
+		changes += r;
 	for (size_t i = 0; i < d->n_sysctls; i++) {
-		int r = sysctl_enable(e->statedir, d->sysctls[i]);
+		const struct rr_link *l = view_link_by_name(&e->view, d->sysctls[i]);
 
+		r = sysctl_enable(e->statedir, d->sysctls[i], l ? l->ifindex : 0);
 		if (r == -ENOENT) {
 			continue; /* the interface vanished between dump and write */
 		} else if (r < 0) {
@@ -464,7 +475,13 @@ int engine_cleanup(struct rr_engine *e)
 	else
 		changes += r;
 	nft_state_remove(e);
-	r = sysctl_restore_all(e->statedir, restored);
+	{
+		const struct sysctl_restore_ops ops = {
+			.name_of = iface_name_of, .done = restored, .userdata = e,
+		};
+
+		r = sysctl_restore(e->statedir, &ops);
+	}
 	if (r < 0)
 		err = err ?: r;
 	else

@@ -17,7 +17,24 @@
 
 struct rr_kroute {
 	struct nl_sock *sk;
+	int last_errno; /* the kernel's own error of the last request; libnl folds them */
 };
+
+static int kr_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct rr_kroute *n = arg;
+
+	n->last_errno = e->error;
+	return NL_STOP;
+}
+
+/* The result of a request: the kernel's errno where it said one, else libnl's. */
+static int kr_result(struct rr_kroute *n, int r)
+{
+	if (r >= 0)
+		return 0;
+	return n->last_errno < 0 ? n->last_errno : kr_errno(r);
+}
 
 int kr_errno(int nlerr)
 {
@@ -58,6 +75,7 @@ int kr_open(struct rr_kroute **ret)
 		kr_close(n);
 		return kr_errno(r);
 	}
+	nl_cb_err(nl_socket_get_cb(n->sk), NL_CB_CUSTOM, kr_err, n);
 	*ret = n;
 	return 0;
 }
@@ -359,7 +377,8 @@ int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r)
 	if (!nr)
 		return -ENOMEM;
 	/* NLM_F_EXCL: the kernel refuses a second identical rule. */
-	ret = kr_errno(rtnl_rule_add(n->sk, nr, NLM_F_EXCL));
+	n->last_errno = 0;
+	ret = kr_result(n, rtnl_rule_add(n->sk, nr, NLM_F_EXCL));
 	rtnl_rule_put(nr);
 	return ret == -EEXIST ? 0 : ret;
 }
@@ -371,9 +390,10 @@ int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r)
 
 	if (!nr)
 		return -ENOMEM;
-	ret = kr_errno(rtnl_rule_delete(n->sk, nr, 0));
+	n->last_errno = 0;
+	ret = kr_result(n, rtnl_rule_delete(n->sk, nr, 0));
 	rtnl_rule_put(nr);
-	return ret == -ENOENT ? 0 : ret;
+	return ret == -ENOENT || ret == -ESRCH ? 0 : ret;
 }
 
 static struct rtnl_route *route_to_nl(const struct rr_route *r)
@@ -430,7 +450,8 @@ int kr_route_add(struct rr_kroute *n, const struct rr_route *r, bool replace)
 
 	if (!nr)
 		return -ENOMEM;
-	ret = kr_errno(rtnl_route_add(n->sk, nr, replace ? NLM_F_REPLACE : NLM_F_EXCL));
+	n->last_errno = 0;
+	ret = kr_result(n, rtnl_route_add(n->sk, nr, replace ? NLM_F_REPLACE : NLM_F_EXCL));
 	rtnl_route_put(nr);
 	return ret;
 }
@@ -442,7 +463,8 @@ int kr_route_del(struct rr_kroute *n, const struct rr_route *r)
 
 	if (!nr)
 		return -ENOMEM;
-	ret = kr_errno(rtnl_route_delete(n->sk, nr, 0));
+	n->last_errno = 0;
+	ret = kr_result(n, rtnl_route_delete(n->sk, nr, 0));
 	rtnl_route_put(nr);
-	return ret == -ENOENT ? 0 : ret;
+	return ret == -ENOENT || ret == -ESRCH ? 0 : ret;
 }

@@ -59,10 +59,10 @@ int sysctl_read(const char *ifname, int *ret)
 	return r < 0 ? r : read_int(path, ret);
 }
 
-int sysctl_enable(const char *statedir, const char *ifname)
+int sysctl_enable(const char *statedir, const char *ifname, int ifindex)
 {
-	char path[PATH_MAX], saved[PATH_MAX];
-	int old, r;
+	char path[PATH_MAX], saved[PATH_MAX], buf[32];
+	int old, r, fd, n;
 
 	if ((r = path_of(path, sizeof(path), ifname)) < 0)
 		return r;
@@ -77,21 +77,22 @@ int sysctl_enable(const char *statedir, const char *ifname)
 		return -errno;
 	snprintf(saved, sizeof(saved), "%s/sysctl/%s", statedir, ifname);
 	/* Keep the first value seen: a later one may be our own. */
-	r = write_int(saved, old, O_CREAT | O_EXCL);
-	if (r < 0 && r != -EEXIST)
-		return r;
+	fd = open(saved, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		n = snprintf(buf, sizeof(buf), "%d %d\n", old, ifindex);
+		r = write(fd, buf, (size_t)n) == n ? 0 : -EIO;
+		close(fd);
+		if (r < 0)
+			return r;
+	} else if (errno != EEXIST) {
+		return -errno;
+	}
 	if ((r = write_int(path, 1, 0)) < 0)
 		return r;
 	return 1;
 }
 
-int sysctl_restore_all(const char *statedir, void (*done)(const char *ifname, int value, int err))
-{
-	return sysctl_restore_untracked(statedir, NULL, NULL, done);
-}
-
-int sysctl_restore_untracked(const char *statedir, bool (*tracked)(const char *ifname, void *userdata),
-			     void *userdata, void (*done)(const char *ifname, int value, int err))
+int sysctl_restore(const char *statedir, const struct sysctl_restore_ops *ops)
 {
 	char dir[PATH_MAX], saved[PATH_MAX + 256], path[PATH_MAX];
 	struct dirent *de;
@@ -103,21 +104,39 @@ int sysctl_restore_untracked(const char *statedir, bool (*tracked)(const char *i
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		int value = -1, r;
+		const char *name = de->d_name;
+		int value = -1, ifindex = 0, r = 0;
+		FILE *f;
 
-		if (de->d_name[0] == '.' || (tracked && tracked(de->d_name, userdata)))
+		if (de->d_name[0] == '.')
 			continue;
 		snprintf(saved, sizeof(saved), "%s/%s", dir, de->d_name);
-		r = read_int(saved, &value);
-		if (r == 0 && (r = path_of(path, sizeof(path), de->d_name)) == 0)
+		f = fopen(saved, "re");
+		if (!f || fscanf(f, "%d %d", &value, &ifindex) < 1)
+			r = -EINVAL;
+		if (f)
+			fclose(f);
+		/* Follow the interface by index: it may have been renamed. */
+		if (r == 0 && ifindex > 0 && ops->name_of) {
+			name = ops->name_of(ifindex, ops->userdata);
+			if (!name) {
+				unlink(saved); /* gone, and its value with it */
+				continue;
+			}
+		}
+		if (r == 0 && ops->keep && ops->keep(name, ops->userdata))
+			continue;
+		if (r == 0 && (r = path_of(path, sizeof(path), name)) == 0)
 			r = write_int(path, value, 0);
-		/* An interface that is gone took its value with it. */
-		if (r == -ENOENT)
-			r = 0;
-		if (done)
-			done(de->d_name, value, r);
+		if (r == -ENOENT) {
+			unlink(saved);
+			continue;
+		}
+		if (ops->done)
+			ops->done(name, value, r);
 		unlink(saved);
-		count++;
+		if (r == 0)
+			count++;
 	}
 	closedir(d);
 	return count;

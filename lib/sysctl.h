@@ -3,8 +3,10 @@
 
 /*
  * net.ipv4.conf.IFACE.src_valid_mark, per interface. The value found before
- * replyroute first changed it is kept in STATEDIR/sysctl/IFACE so that a stop,
- * or `--cleanup` from another process, can put it back.
+ * replyroute first changed it is kept in STATEDIR/sysctl/IFACE, with the
+ * interface's index, so that a stop, `--cleanup` from another process, or the
+ * interface being renamed away or dropped from the config puts it back on the
+ * interface that really has it.
  */
 
 #include <stdbool.h>
@@ -13,11 +15,18 @@
 extern const char *sysctl_root;
 
 /* Returns 1 if the value was changed, 0 if it was already 1, negative errno. */
-int sysctl_enable(const char *statedir, const char *ifname);
-/* Put back every value saved in statedir; returns the number restored or negative errno.
- * Calls done(ifname, old) for each. */
-int sysctl_restore_all(const char *statedir, void (*done)(const char *ifname, int value, int err));
-/* The same for the interfaces that keep(ifname, userdata) says are no longer tracked. */
-int sysctl_restore_untracked(const char *statedir, bool (*tracked)(const char *ifname, void *userdata),
-			     void *userdata, void (*done)(const char *ifname, int value, int err));
+int sysctl_enable(const char *statedir, const char *ifname, int ifindex);
+
+struct sysctl_restore_ops {
+	/* The current name of ifindex, NULL when it is gone (its value went with it). */
+	const char *(*name_of)(int ifindex, void *userdata);
+	/* true: still tracked under this name, keep it set (NULL: restore all). */
+	bool (*keep)(const char *ifname, void *userdata);
+	/* Called for each value written back (err 0) or that could not be. */
+	void (*done)(const char *ifname, int value, int err);
+	void *userdata;
+};
+
+/* Put saved values back as ops says; returns how many were written, or negative errno. */
+int sysctl_restore(const char *statedir, const struct sysctl_restore_ops *ops);
 int sysctl_read(const char *ifname, int *ret);

@@ -177,6 +177,8 @@ ip -n "$NS_HOST" link set ethX up || fail "f: ethX up"
 poll 5 link_up host ethX || fail "f: ethX did not come up"
 settle || fail "f: the daemon did not restore its nft table"
 expect_ok "f: ethX up: still withdrawn" withdrawn
+expect_ok "f: ethX, no longer tracked, has its src_valid_mark back (0)" \
+	poll 5 eval '[ "$(sysctl_get host net.ipv4.conf.ethX.src_valid_mark)" = 0 ]'
 ip -n "$NS_HOST" link set ethX down &&
 	ip -n "$NS_HOST" link set ethX name eth1 &&
 	ip -n "$NS_HOST" link set eth1 up || fail "f: rename back"
