@@ -61,6 +61,7 @@ int kr_errno(int nlerr)
 int kr_open(struct rr_kroute **ret)
 {
 	struct rr_kroute *n = calloc(1, sizeof(*n));
+	struct nl_cb *cb;
 	int r;
 
 	if (!n)
@@ -75,7 +76,9 @@ int kr_open(struct rr_kroute **ret)
 		kr_close(n);
 		return kr_errno(r);
 	}
-	nl_cb_err(nl_socket_get_cb(n->sk), NL_CB_CUSTOM, kr_err, n);
+	cb = nl_socket_get_cb(n->sk); /* a reference */
+	nl_cb_err(cb, NL_CB_CUSTOM, kr_err, n);
+	nl_cb_put(cb);
 	*ret = n;
 	return 0;
 }
@@ -292,9 +295,11 @@ static int dump_part(struct rr_kroute *n, int type, void (*fn)(struct nl_object 
 		     struct dump_ctx *ctx)
 {
 	struct dump_request req = {.ctx = ctx, .fn = fn};
-	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(n->sk));
+	struct nl_cb *own = nl_socket_get_cb(n->sk); /* a reference */
+	struct nl_cb *cb = nl_cb_clone(own);
 	int r;
 
+	nl_cb_put(own);
 	if (!cb)
 		return -NLE_NOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_msg, &req);
