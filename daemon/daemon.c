@@ -34,6 +34,7 @@ struct daemon {
 	sd_event_source *reconcile_src, *retry_src;
 	unsigned dirty;
 	bool nft_batch_ours_table; /* an event of the current nft batch touched our table */
+	uint64_t nft_commits_seen;  /* NEWGENs recognised as our own transactions */
 	uint64_t retry_usec;
 	char status[4096];
 	char reload_error[512]; /* the last rejected reload's first error, until one succeeds */
@@ -181,7 +182,7 @@ static int nfnl_msg(struct nl_msg *msg, void *arg)
 {
 	struct daemon *d = arg;
 	struct nlmsghdr *h = nlmsg_hdr(msg);
-	struct nlattr *tb[NFTA_GEN_MAX + 1 > 2 ? NFTA_GEN_MAX + 1 : 2];
+	struct nlattr *tb[NFTA_GEN_MAX + 1] = {0};
 	struct nfgenmsg *g;
 
 	if (NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
@@ -189,12 +190,23 @@ static int nfnl_msg(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	g = nlmsg_data(h);
 	if (NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWGEN) {
+		bool pending = engine_nft_commits(d->engine) > d->nft_commits_seen, own;
 		uint32_t pid = 0;
 
 		if (nlmsg_parse(h, sizeof(*g), tb, NFTA_GEN_MAX, NULL) == 0 &&
 		    tb[NFTA_GEN_PROC_PID])
 			pid = ntohl(nla_get_u32(tb[NFTA_GEN_PROC_PID]));
-		if (d->nft_batch_ours_table && pid != (uint32_t)getpid())
+		/*
+		 * The pid is the initial PID namespace's: inside a container it is
+		 * not getpid(). There, a commit of ours still pending is matched by
+		 * the process name (notifications come in commit order).
+		 */
+		own = pid == (uint32_t)getpid() ||
+		      (pending && tb[NFTA_GEN_PROC_NAME] &&
+		       nla_strcmp(tb[NFTA_GEN_PROC_NAME], program_invocation_short_name) == 0);
+		if (own && pending)
+			d->nft_commits_seen++;
+		if (d->nft_batch_ours_table && !own)
 			d->dirty |= RR_DIRTY_NFT;
 		d->nft_batch_ours_table = false;
 		return NL_OK;

@@ -101,6 +101,11 @@ bool engine_table_relevant(struct rr_engine *e, uint32_t table)
 	return !e->view_valid;
 }
 
+uint64_t engine_nft_commits(struct rr_engine *e)
+{
+	return ruleset_commits(e->nft);
+}
+
 uint32_t engine_nl_port(struct rr_engine *e)
 {
 	return kr_port(e->nl);

@@ -51,5 +51,8 @@ const char *engine_status(struct rr_engine *e);
 /* Whether a route change in this table can matter (main, ours, or not yet known). */
 bool engine_table_relevant(struct rr_engine *e, uint32_t table);
 
+/* nftables transactions of ours so far, to recognise their NEWGEN notifications. */
+uint64_t engine_nft_commits(struct rr_engine *e);
+
 /* Netlink port id of the command socket, to recognise our own notifications. */
 uint32_t engine_nl_port(struct rr_engine *e);

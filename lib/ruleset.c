@@ -219,6 +219,7 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 
 struct rr_ruleset {
 	struct nft_ctx *ctx;
+	uint64_t commits; /* transactions that changed the ruleset */
 	char error[512];
 };
 
@@ -277,6 +278,8 @@ int ruleset_replace(struct rr_ruleset *n, const char *text)
 		return -ENOMEM;
 	r = ruleset_run(n, cmd);
 	free(cmd);
+	if (r == 0)
+		n->commits++;
 	return r;
 }
 
@@ -301,5 +304,14 @@ const char *ruleset_error(struct rr_ruleset *n)
 
 int ruleset_apply(struct rr_ruleset *n, const char *commands)
 {
-	return ruleset_run(n, commands);
+	int r = ruleset_run(n, commands);
+
+	if (r == 0)
+		n->commits++;
+	return r;
+}
+
+uint64_t ruleset_commits(const struct rr_ruleset *n)
+{
+	return n->commits;
 }

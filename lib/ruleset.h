@@ -53,6 +53,8 @@ void ruleset_close(struct rr_ruleset *n);
 
 /* Replace the table with text (NULL: delete it) in one transaction. */
 int ruleset_replace(struct rr_ruleset *n, const char *text);
+/* How many transactions of ours changed the ruleset (each ends with a NEWGEN). */
+uint64_t ruleset_commits(const struct rr_ruleset *n);
 /* Run nft commands (e.g. a delta) as one transaction. */
 int ruleset_apply(struct rr_ruleset *n, const char *commands);
 /* The kernel's listing of the table; -ENOENT when there is none. */
