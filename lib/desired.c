@@ -134,36 +134,28 @@ static bool link_operational(const struct rr_link *l)
 	return (l->flags & IFF_UP) && (l->flags & IFF_LOWER_UP) && !(l->flags & IFF_LOOPBACK);
 }
 
-static int add_route(struct rr_desired *d, const struct rr_route *r)
+/* Append unless one with that key is there already: the first wins (own prefixes come first). */
+static int add_route(struct rr_view *want, const struct rr_route *r)
 {
-	struct rr_view tmp = {.routes = d->routes, .n_routes = d->n_routes};
 	struct rr_route *n;
 
-	/* First one wins: the tracked interface's own prefixes come first. */
-	for (size_t i = 0; i < d->n_routes; i++)
-		if (route_same_key(&d->routes[i], r))
+	for (size_t i = 0; i < want->n_routes; i++)
+		if (route_same_key(&want->routes[i], r))
 			return 0;
-	n = view_add_route(&tmp);
-	d->routes = tmp.routes;
-	d->n_routes = tmp.n_routes;
-	if (!n)
+	if (!(n = view_add_route(want)))
 		return -ENOMEM;
 	*n = *r;
 	return 0;
 }
 
-static int add_rule(struct rr_desired *d, const struct rr_rule *r)
+static int add_rule(struct rr_view *want, const struct rr_rule *r)
 {
-	struct rr_view tmp = {.rules = d->rules, .n_rules = d->n_rules};
 	struct rr_rule *n;
 
-	for (size_t i = 0; i < d->n_rules; i++)
-		if (rule_same(&d->rules[i], r))
+	for (size_t i = 0; i < want->n_rules; i++)
+		if (rule_same(&want->rules[i], r))
 			return 0;
-	n = view_add_rule(&tmp);
-	d->rules = tmp.rules;
-	d->n_rules = tmp.n_rules;
-	if (!n)
+	if (!(n = view_add_rule(want)))
 		return -ENOMEM;
 	*n = *r;
 	return 0;
@@ -226,11 +218,11 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 	if (st->gw[fi].family) {
 		r.gw = st->gw[fi];
 		r.onlink = !gateway_on_link(v, link->ifindex, &r.gw);
-		if ((ret = add_route(d, &r)) < 0)
+		if ((ret = add_route(&d->want, &r)) < 0)
 			return ret;
 	} else if (st->p2p[fi]) {
 		r.scope = family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-		if ((ret = add_route(d, &r)) < 0)
+		if ((ret = add_route(&d->want, &r)) < 0)
 			return ret;
 	}
 
@@ -248,41 +240,34 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 				continue;
 			if (pass == 0)
 				r.src = src->local;
-			if ((ret = add_route(d, &r)) < 0)
+			if ((ret = add_route(&d->want, &r)) < 0)
 				return ret;
 		}
 	}
 
-	struct rr_rule rule = {
+	const struct rr_rule base_rule = {
 		.family = family,
 		.priority = ic->priority,
 		.table = ic->table,
-		.fwmark = ic->mark,
-		.fwmask = c->mask,
 		.protocol = proto,
 		.action = FR_ACT_TO_TBL,
 	};
-	if ((ret = add_rule(d, &rule)) < 0)
-		return ret;
-	if (ic->source_rules) {
-		for (size_t i = 0; i < v->n_addrs; i++) {
-			const struct rr_ifaddr *a = &v->addrs[i];
+	struct rr_rule rule = base_rule;
 
-			if (a->ifindex != link->ifindex || a->local.family != family ||
-			    !ifaddr_usable(a))
-				continue;
-			rule = (struct rr_rule){
-				.family = family,
-				.priority = ic->priority,
-				.table = ic->table,
-				.src = a->local,
-				.src_len = family_bits(family),
-				.protocol = proto,
-				.action = FR_ACT_TO_TBL,
-			};
-			if ((ret = add_rule(d, &rule)) < 0)
-				return ret;
-		}
+	rule.fwmark = ic->mark;
+	rule.fwmask = c->mask;
+	if ((ret = add_rule(&d->want, &rule)) < 0)
+		return ret;
+	for (size_t i = 0; ic->source_rules && i < v->n_addrs; i++) {
+		const struct rr_ifaddr *a = &v->addrs[i];
+
+		if (a->ifindex != link->ifindex || a->local.family != family || !ifaddr_usable(a))
+			continue;
+		rule = base_rule;
+		rule.src = a->local;
+		rule.src_len = family_bits(family);
+		if ((ret = add_rule(&d->want, &rule)) < 0)
+			return ret;
 	}
 	return 1;
 }
@@ -397,8 +382,7 @@ fail:
 
 void desired_clear(struct rr_desired *d)
 {
-	free(d->rules);
-	free(d->routes);
+	view_clear(&d->want);
 	free(d->sysctls);
 	free(d->ifaces);
 	*d = (struct rr_desired){0};
@@ -485,19 +469,13 @@ int plan_tables(const struct rr_config *c, const struct rr_view *v, uint8_t prot
 	return 0;
 }
 
-#define PLAN_PUSH(arr, count, item)                                                \
-	do {                                                                       \
-		void *p_ = realloc((arr), ((count) + 1) * sizeof(*(arr)));          \
-		if (!p_)                                                           \
-			goto oom;                                                  \
-		(arr) = p_;                                                        \
-		(arr)[(count)++] = (item);                                         \
-	} while (0)
-
 int plan_compute(const struct rr_desired *d, const struct rr_view *v, uint8_t proto,
 		 const uint32_t *tables, size_t n_tables, struct rr_plan *ret)
 {
 	struct rr_plan p = {0};
+	struct rr_route *route;
+	struct rr_rule *rule;
+	bool *replace;
 
 	for (size_t i = 0; i < v->n_rules; i++) {
 		const struct rr_rule *r = &v->rules[i];
@@ -505,39 +483,49 @@ int plan_compute(const struct rr_desired *d, const struct rr_view *v, uint8_t pr
 
 		if (r->protocol != proto)
 			continue;
-		for (size_t j = 0; j < d->n_rules && !wanted; j++)
-			wanted = rule_same(r, &d->rules[j]);
+		for (size_t j = 0; j < d->want.n_rules && !wanted; j++)
+			wanted = rule_same(r, &d->want.rules[j]);
 		/* A second identical copy (never added by us, but possible) goes too. */
 		for (size_t j = 0; j < i && wanted; j++)
 			if (rule_same(r, &v->rules[j]))
 				wanted = false;
-		if (!wanted)
-			PLAN_PUSH(p.rules_del, p.n_rules_del, *r);
+		if (wanted)
+			continue;
+		if (!(rule = view_add_rule(&p.del)))
+			goto oom;
+		*rule = *r;
 	}
-	for (size_t j = 0; j < d->n_rules; j++) {
+	for (size_t j = 0; j < d->want.n_rules; j++) {
 		bool present = false;
 
 		for (size_t i = 0; i < v->n_rules && !present; i++)
-			present = rule_same(&v->rules[i], &d->rules[j]);
-		if (!present)
-			PLAN_PUSH(p.rules_add, p.n_rules_add, d->rules[j]);
+			present = rule_same(&v->rules[i], &d->want.rules[j]);
+		if (present)
+			continue;
+		if (!(rule = view_add_rule(&p.add)))
+			goto oom;
+		*rule = d->want.rules[j];
 	}
 
-	for (size_t j = 0; j < d->n_routes; j++) {
+	for (size_t j = 0; j < d->want.n_routes; j++) {
 		bool present = false, ours_same_key = false;
 
 		for (size_t i = 0; i < v->n_routes && !present; i++) {
 			const struct rr_route *r = &v->routes[i];
 
-			present = route_same(r, &d->routes[j]);
-			ours_same_key |= r->protocol == proto && route_same_key(r, &d->routes[j]);
+			present = route_same(r, &d->want.routes[j]);
+			ours_same_key |= r->protocol == proto && route_same_key(r, &d->want.routes[j]);
 		}
 		if (present)
 			continue;
-		size_t n_replace = p.n_routes_add;
-
-		PLAN_PUSH(p.routes_replace, n_replace, ours_same_key);
-		PLAN_PUSH(p.routes_add, p.n_routes_add, d->routes[j]);
+		replace = realloc(p.routes_replace, (p.add.n_routes + 1) * sizeof(*replace));
+		if (!replace)
+			goto oom;
+		p.routes_replace = replace;
+		p.routes_replace[p.add.n_routes] = ours_same_key;
+		if (!(route = view_add_route(&p.add)))
+			goto oom;
+		*route = d->want.routes[j];
 	}
 	for (size_t i = 0; i < v->n_routes; i++) {
 		const struct rr_route *r = &v->routes[i];
@@ -545,10 +533,13 @@ int plan_compute(const struct rr_desired *d, const struct rr_view *v, uint8_t pr
 
 		if (r->protocol != proto || !table_listed(tables, n_tables, r->table))
 			continue;
-		for (size_t j = 0; j < d->n_routes && !keep; j++)
-			keep = route_same_key(r, &d->routes[j]);
-		if (!keep)
-			PLAN_PUSH(p.routes_del, p.n_routes_del, *r);
+		for (size_t j = 0; j < d->want.n_routes && !keep; j++)
+			keep = route_same_key(r, &d->want.routes[j]);
+		if (keep)
+			continue;
+		if (!(route = view_add_route(&p.del)))
+			goto oom;
+		*route = *r;
 	}
 	*ret = p;
 	return 0;
@@ -559,15 +550,13 @@ oom:
 
 void plan_clear(struct rr_plan *p)
 {
-	free(p->rules_del);
-	free(p->rules_add);
-	free(p->routes_del);
-	free(p->routes_add);
+	view_clear(&p->add);
+	view_clear(&p->del);
 	free(p->routes_replace);
 	*p = (struct rr_plan){0};
 }
 
 size_t plan_size(const struct rr_plan *p)
 {
-	return p->n_rules_del + p->n_rules_add + p->n_routes_del + p->n_routes_add;
+	return p->del.n_rules + p->add.n_rules + p->del.n_routes + p->add.n_routes;
 }

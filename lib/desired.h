@@ -27,10 +27,7 @@ struct rr_iface_status {
 };
 
 struct rr_desired {
-	struct rr_rule *rules;
-	size_t n_rules;
-	struct rr_route *routes;
-	size_t n_routes;
+	struct rr_view want; /* rules and routes only */
 	char (*sysctls)[IFNAMSIZ]; /* interfaces that get src_valid_mark=1 */
 	size_t n_sysctls;
 	struct rr_iface_status *ifaces; /* one per configured interface, config order */
@@ -62,11 +59,8 @@ void desired_clear(struct rr_desired *d);
 void desired_status(const struct rr_desired *d, char *buf, size_t len);
 
 struct rr_plan {
-	struct rr_rule *rules_del, *rules_add;
-	size_t n_rules_del, n_rules_add;
-	struct rr_route *routes_del, *routes_add; /* add: replace when a route with that key is ours */
-	size_t n_routes_del, n_routes_add;
-	bool *routes_replace;
+	struct rr_view add, del;  /* rules and routes only */
+	bool *routes_replace;     /* per add.routes[i]: one of ours with that key is there */
 };
 
 /*

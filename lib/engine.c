@@ -157,6 +157,20 @@ static void nft_state_remove(struct rr_engine *e)
  * another config: a delta touching only the interfaces that changed.
  * Otherwise (absent, modified by someone else): replaced whole, atomically.
  */
+/* Delete the table (it is there, or -ENOENT from the kernel converges). */
+static int engine_nft_remove(struct rr_engine *e)
+{
+	int r = ruleset_replace(e->nft, NULL);
+
+	if (r < 0) {
+		log_error("nft: cannot delete table inet %s: %s", RULESET_TABLE, ruleset_error(e->nft));
+		return r;
+	}
+	nft_state_remove(e);
+	log_info("nft: deleted table inet %s", RULESET_TABLE);
+	return 1;
+}
+
 static int engine_nft(struct rr_engine *e)
 {
 	struct ruleset_state saved = {0};
@@ -175,16 +189,7 @@ static int engine_nft(struct rr_engine *e)
 	}
 	if (!e->nft_text) {
 		free(listing);
-		if (r == -ENOENT)
-			return 0;
-		if ((r = ruleset_replace(e->nft, NULL)) < 0) {
-			log_error("nft: cannot delete table inet %s: %s", RULESET_TABLE,
-				  ruleset_error(e->nft));
-			return r;
-		}
-		nft_state_remove(e);
-		log_info("nft: deleted table inet %s", RULESET_TABLE);
-		return 1;
+		return r == -ENOENT ? 0 : engine_nft_remove(e);
 	}
 	nft_state_path(e, path, sizeof(path));
 	intact = r == 0 && ruleset_state_read(path, &saved) == 0 &&
@@ -286,50 +291,93 @@ static bool stale_view(int r)
 	       r == -ESRCH;
 }
 
-/* Log one applied change; adding what exists (not ours) counts as converged. */
-static void engine_step(int r, const char *what, const char *desc, int *changes, int *err)
+
+/*
+ * A plan in the order it is applied: additions first (routes, then the rules
+ * that use them), then deletions (rules, then routes), so that a changed table
+ * never leaves marked traffic without a rule in between.
+ */
+enum plan_step { STEP_ROUTE_ADD, STEP_RULE_ADD, STEP_RULE_DEL, STEP_ROUTE_DEL };
+
+static void engine_walk(struct rr_engine *e, const struct rr_plan *p,
+			void (*fn)(struct rr_engine *e, const struct rr_plan *p, enum plan_step s,
+				   size_t i, const char *desc, void *userdata),
+			void *userdata)
 {
+	char buf[256];
+
+	for (size_t i = 0; i < p->add.n_routes; i++) {
+		route_format(&p->add.routes[i], &e->view, buf, sizeof(buf));
+		fn(e, p, STEP_ROUTE_ADD, i, buf, userdata);
+	}
+	for (size_t i = 0; i < p->add.n_rules; i++) {
+		rule_format(&p->add.rules[i], buf, sizeof(buf));
+		fn(e, p, STEP_RULE_ADD, i, buf, userdata);
+	}
+	for (size_t i = 0; i < p->del.n_rules; i++) {
+		rule_format(&p->del.rules[i], buf, sizeof(buf));
+		fn(e, p, STEP_RULE_DEL, i, buf, userdata);
+	}
+	for (size_t i = 0; i < p->del.n_routes; i++) {
+		route_format(&p->del.routes[i], &e->view, buf, sizeof(buf));
+		fn(e, p, STEP_ROUTE_DEL, i, buf, userdata);
+	}
+}
+
+struct apply_result {
+	int changes, err;
+};
+
+/* Apply one step; adding what exists (not ours) counts as converged. */
+static void engine_apply_step(struct rr_engine *e, const struct rr_plan *p, enum plan_step s,
+			      size_t i, const char *desc, void *userdata)
+{
+	struct apply_result *res = userdata;
+	const char *what = "";
+	int r = 0;
+
+	switch (s) {
+	case STEP_ROUTE_ADD:
+		r = kr_route_add(e->nl, &p->add.routes[i], p->routes_replace[i]);
+		what = p->routes_replace[i] ? "route replaced" : "route added";
+		break;
+	case STEP_RULE_ADD:
+		r = kr_rule_add(e->nl, &p->add.rules[i]);
+		what = "rule added";
+		break;
+	case STEP_RULE_DEL:
+		r = kr_rule_del(e->nl, &p->del.rules[i]);
+		what = "rule deleted";
+		break;
+	case STEP_ROUTE_DEL:
+		r = kr_route_del(e->nl, &p->del.routes[i]);
+		what = "route deleted";
+		break;
+	}
 	if (r == -EEXIST) {
 		log_debug("%s: %s exists, not ours, ignoring", what, desc);
 	} else if (r < 0) {
 		log_msg(stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
-		*err = *err ?: r;
+		res->err = res->err ?: r;
 	} else {
 		log_info("%s: %s", what, desc);
-		(*changes)++;
+		res->changes++;
 	}
 }
 
-/*
- * Apply a plan: additions first (routes, then the rules that use them), then
- * deletions (rules, then routes), so that a changed table never leaves marked
- * traffic without a rule in between.
- */
-static int engine_apply(struct rr_engine *e, const struct rr_plan *p)
+/* Print one step, for --dry-run. */
+static void engine_print_step(struct rr_engine *e, const struct rr_plan *p, enum plan_step s,
+			      size_t i, const char *desc, void *userdata)
 {
-	char buf[256];
-	int changes = 0, err = 0;
+	static const char *const verb[] = {
+		[STEP_ROUTE_ADD] = "add route",
+		[STEP_RULE_ADD] = "add rule",
+		[STEP_RULE_DEL] = "delete rule",
+		[STEP_ROUTE_DEL] = "delete route",
+	};
 
-	for (size_t i = 0; i < p->n_routes_add; i++) {
-		route_format(&p->routes_add[i], &e->view, buf, sizeof(buf));
-		engine_step(kr_route_add(e->nl, &p->routes_add[i], p->routes_replace[i]),
-			    p->routes_replace[i] ? "route replaced" : "route added", buf, &changes,
-			    &err);
-	}
-	for (size_t i = 0; i < p->n_rules_add; i++) {
-		rule_format(&p->rules_add[i], buf, sizeof(buf));
-		engine_step(kr_rule_add(e->nl, &p->rules_add[i]), "rule added", buf, &changes, &err);
-	}
-	for (size_t i = 0; i < p->n_rules_del; i++) {
-		rule_format(&p->rules_del[i], buf, sizeof(buf));
-		engine_step(kr_rule_del(e->nl, &p->rules_del[i]), "rule deleted", buf, &changes, &err);
-	}
-	for (size_t i = 0; i < p->n_routes_del; i++) {
-		route_format(&p->routes_del[i], &e->view, buf, sizeof(buf));
-		engine_step(kr_route_del(e->nl, &p->routes_del[i]), "route deleted", buf, &changes,
-			    &err);
-	}
-	return err < 0 ? err : changes;
+	fprintf(userdata, "%s %s\n",
+		s == STEP_ROUTE_ADD && p->routes_replace[i] ? "replace route" : verb[s], desc);
 }
 
 static int engine_observe(struct rr_engine *e, unsigned dirty)
@@ -361,28 +409,35 @@ static int engine_observe(struct rr_engine *e, unsigned dirty)
 	return r;
 }
 
-static int engine_routes_rules(struct rr_engine *e, const struct rr_desired *d)
+/* What to change in rules and routes to get from the view to d. */
+static int engine_plan(struct rr_engine *e, const struct rr_desired *d, struct rr_plan *ret)
 {
-	struct rr_plan p = {0};
 	uint32_t *tables = NULL;
 	size_t n_tables = 0;
 	int r;
 
 	if ((r = plan_tables(e->config, &e->view, RR_PROTO, &tables, &n_tables)) < 0)
 		return r;
-	r = plan_compute(d, &e->view, RR_PROTO, tables, n_tables, &p);
+	r = plan_compute(d, &e->view, RR_PROTO, tables, n_tables, ret);
 	free(tables);
-	if (r < 0)
+	return r;
+}
+
+static int engine_routes_rules(struct rr_engine *e, const struct rr_desired *d)
+{
+	struct apply_result res = {0};
+	struct rr_plan p = {0};
+	int r;
+
+	if ((r = engine_plan(e, d, &p)) < 0)
 		return r;
 	if (plan_size(&p)) {
-		r = engine_apply(e, &p);
+		engine_walk(e, &p, engine_apply_step, &res);
 		/* Even a partly failed apply changed the kernel: read it again next time. */
 		e->stale |= RR_DIRTY_ROUTES | RR_DIRTY_RULES;
-	} else {
-		r = 0;
 	}
 	plan_clear(&p);
-	return r;
+	return res.err < 0 ? res.err : res.changes;
 }
 
 static void engine_remember_sources(struct rr_engine *e, const struct rr_desired *d)
@@ -410,6 +465,24 @@ static void engine_assign_tables(struct rr_engine *e)
 				 e->config->ifaces[i].table);
 }
 
+/* Read the dirty parts of the kernel, then compute what should be there. */
+static int engine_desired(struct rr_engine *e, unsigned dirty, struct rr_desired *ret)
+{
+	int r;
+
+	if ((r = engine_observe(e, dirty)) < 0)
+		return r;
+	engine_assign_tables(e);
+	r = desired_compute(e->config, &e->view, RR_PROTO, e->sticky, e->n_sticky, ret);
+	if (r < 0) {
+		log_error("computing desired state: %s", strerror(-r));
+		return r;
+	}
+	engine_remember_sources(e, ret);
+	desired_status(ret, e->status, sizeof(e->status));
+	return 0;
+}
+
 int engine_reconcile(struct rr_engine *e, unsigned dirty)
 {
 	struct rr_desired d = {0};
@@ -417,15 +490,8 @@ int engine_reconcile(struct rr_engine *e, unsigned dirty)
 
 	if (e->config_changed)
 		dirty |= RR_DIRTY_LINKS | RR_DIRTY_NFT;
-	if ((r = engine_observe(e, dirty)) < 0)
+	if ((r = engine_desired(e, dirty, &d)) < 0)
 		return r;
-	engine_assign_tables(e);
-	if ((r = desired_compute(e->config, &e->view, RR_PROTO, e->sticky, e->n_sticky, &d)) < 0) {
-		log_error("computing desired state: %s", strerror(-r));
-		return r;
-	}
-	engine_remember_sources(e, &d);
-	desired_status(&d, e->status, sizeof(e->status));
 
 	if (dirty & RR_DIRTY_NFT) {
 		r = engine_nft(e);
@@ -465,15 +531,13 @@ int engine_cleanup(struct rr_engine *e)
 		err = r;
 	else
 		changes += r;
-	free(e->nft_text);
-	e->nft_text = NULL;
 	{
-		/* engine_nft with no text deletes the table if it is there. */
-		struct rr_config *keep = e->config;
+		char *listing = NULL;
 
-		e->config = &empty_config;
-		r = engine_nft(e);
-		e->config = keep;
+		/* Only when it is there: deleting nothing would log a change. */
+		r = ruleset_list(e->nft, &listing);
+		free(listing);
+		r = r == -ENOENT ? 0 : engine_nft_remove(e);
 	}
 	if (r < 0)
 		err = err ?: r;
@@ -499,29 +563,23 @@ int engine_dry_run(struct rr_engine *e, FILE *out)
 {
 	struct rr_desired d = {0};
 	struct rr_plan p = {0};
-	uint32_t *tables = NULL;
-	size_t n_tables = 0;
 	char buf[256];
 	char *text = NULL;
 	int r;
 
-	if ((r = engine_observe(e, RR_DIRTY_ALL)) < 0)
+	if ((r = engine_desired(e, RR_DIRTY_ALL, &d)) < 0)
 		return r;
-	engine_assign_tables(e);
-	if ((r = desired_compute(e->config, &e->view, RR_PROTO, e->sticky, e->n_sticky, &d)) < 0)
-		return r;
-	desired_status(&d, e->status, sizeof(e->status));
 	if ((r = ruleset_render(e->config, &text)) < 0)
 		goto out;
 	fprintf(out, "# nftables\n%s", text ? text : "# (no table: nothing configured)\n");
 	fprintf(out, "\n# rules\n");
-	for (size_t i = 0; i < d.n_rules; i++) {
-		rule_format(&d.rules[i], buf, sizeof(buf));
+	for (size_t i = 0; i < d.want.n_rules; i++) {
+		rule_format(&d.want.rules[i], buf, sizeof(buf));
 		fprintf(out, "%s\n", buf);
 	}
 	fprintf(out, "\n# routes\n");
-	for (size_t i = 0; i < d.n_routes; i++) {
-		route_format(&d.routes[i], &e->view, buf, sizeof(buf));
+	for (size_t i = 0; i < d.want.n_routes; i++) {
+		route_format(&d.want.routes[i], &e->view, buf, sizeof(buf));
 		fprintf(out, "%s\n", buf);
 	}
 	fprintf(out, "\n# sysctls\n");
@@ -529,32 +587,14 @@ int engine_dry_run(struct rr_engine *e, FILE *out)
 		fprintf(out, "net.ipv4.conf.%s.src_valid_mark = 1\n", d.sysctls[i]);
 	fprintf(out, "\n# status\n%s\n", e->status);
 
-	if ((r = plan_tables(e->config, &e->view, RR_PROTO, &tables, &n_tables)) < 0)
-		goto out;
-	if ((r = plan_compute(&d, &e->view, RR_PROTO, tables, n_tables, &p)) < 0)
+	if ((r = engine_plan(e, &d, &p)) < 0)
 		goto out;
 	fprintf(out, "\n# changes to rules and routes\n");
-	for (size_t i = 0; i < p.n_rules_del; i++) {
-		rule_format(&p.rules_del[i], buf, sizeof(buf));
-		fprintf(out, "delete rule %s\n", buf);
-	}
-	for (size_t i = 0; i < p.n_routes_del; i++) {
-		route_format(&p.routes_del[i], &e->view, buf, sizeof(buf));
-		fprintf(out, "delete route %s\n", buf);
-	}
-	for (size_t i = 0; i < p.n_routes_add; i++) {
-		route_format(&p.routes_add[i], &e->view, buf, sizeof(buf));
-		fprintf(out, "%s route %s\n", p.routes_replace[i] ? "replace" : "add", buf);
-	}
-	for (size_t i = 0; i < p.n_rules_add; i++) {
-		rule_format(&p.rules_add[i], buf, sizeof(buf));
-		fprintf(out, "add rule %s\n", buf);
-	}
+	engine_walk(e, &p, engine_print_step, out);
 	if (!plan_size(&p))
 		fprintf(out, "(none)\n");
 out:
 	free(text);
-	free(tables);
 	plan_clear(&p);
 	desired_clear(&d);
 	return r;

@@ -91,9 +91,9 @@ static const struct rr_route *find_route(const struct rr_desired *d, const char 
 {
 	struct rr_addr a = A(dst);
 
-	for (size_t i = 0; i < d->n_routes; i++)
-		if (d->routes[i].dst_len == len && rr_addr_eq(&d->routes[i].dst, &a))
-			return &d->routes[i];
+	for (size_t i = 0; i < d->want.n_routes; i++)
+		if (d->want.routes[i].dst_len == len && rr_addr_eq(&d->want.routes[i].dst, &a))
+			return &d->want.routes[i];
 	return NULL;
 }
 
@@ -121,11 +121,11 @@ static void test_seed(void)
 	c = config1(&ic);
 	seed_view(&v);
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.n_rules == 1);
-	CHECK(d.rules[0].fwmark == 1 && d.rules[0].fwmask == 0xff && d.rules[0].table == 100);
-	CHECK(d.rules[0].priority == 1000 && d.rules[0].protocol == PROTO);
-	CHECK(d.rules[0].family == AF_INET);
-	CHECK(d.n_routes == 3);
+	CHECK(d.want.n_rules == 1);
+	CHECK(d.want.rules[0].fwmark == 1 && d.want.rules[0].fwmask == 0xff && d.want.rules[0].table == 100);
+	CHECK(d.want.rules[0].priority == 1000 && d.want.rules[0].protocol == PROTO);
+	CHECK(d.want.rules[0].family == AF_INET);
+	CHECK(d.want.n_routes == 3);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && r->oif == 3 && rr_addr_eq(&r->gw, &ic.gateway4) && !r->onlink);
 	CHECK(r && rr_addr_eq(&r->src, &(struct rr_addr){0}) == false);
@@ -177,7 +177,7 @@ static void test_no_gateway(void)
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(find_route(&d, "0.0.0.0", 0) == NULL);
 	CHECK(find_route(&d, "203.0.113.0", 24) != NULL);
-	CHECK(d.n_rules == 1);
+	CHECK(d.want.n_rules == 1);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strstr(status, "no gateway") != NULL);
 	desired_clear(&d);
@@ -235,7 +235,7 @@ static void test_absent_and_down(void)
 
 	link_add(&v, 2, "eth0", UP);
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.n_rules == 0 && d.n_routes == 0 && d.n_sysctls == 0);
+	CHECK(d.want.n_rules == 0 && d.want.n_routes == 0 && d.n_sysctls == 0);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: waiting for link") == 0);
 	desired_clear(&d);
@@ -243,7 +243,7 @@ static void test_absent_and_down(void)
 	link_add(&v, 3, "eth1", 0);
 	addr_add(&v, 3, "203.0.113.2", 24, 0);
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.n_rules == 0 && d.n_routes == 0);
+	CHECK(d.want.n_rules == 0 && d.want.n_routes == 0);
 	CHECK(d.n_sysctls == 1); /* present: the sysctl is set even while down */
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: link down") == 0);
@@ -251,7 +251,7 @@ static void test_absent_and_down(void)
 
 	v.links[1].flags = IFF_UP; /* up, no carrier */
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.n_rules == 0 && d.n_routes == 0);
+	CHECK(d.want.n_rules == 0 && d.want.n_routes == 0);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: no carrier") == 0);
 	desired_clear(&d);
@@ -280,7 +280,7 @@ static void test_several_addresses(void)
 	CHECK(r && rr_addr_eq(&r->src, &d.ifaces[0].src[0]));
 	CHECK(find_route(&d, "203.0.113.0", 24) && find_route(&d, "198.51.100.0", 24));
 	/* fwmark rule plus one source rule per address. */
-	CHECK(d.n_rules == 4);
+	CHECK(d.want.n_rules == 4);
 	desired_clear(&d);
 
 	/* Sticky: last time's source stays while usable, even when not the first. */
@@ -311,7 +311,7 @@ static void test_ipv6(void)
 	link_add(&v, 3, "eth1", UP);
 	addr_add(&v, 3, "2001:db8:1::2", 64, IFA_F_TENTATIVE);
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.n_rules == 0); /* a tentative address is waited for */
+	CHECK(d.want.n_rules == 0); /* a tentative address is waited for */
 	CHECK(d.ifaces[0].state == RR_IFACE_NO_ADDRESS);
 	desired_clear(&d);
 
@@ -324,7 +324,7 @@ static void test_ipv6(void)
 	ll->scope = RT_SCOPE_LINK;
 	default_add(&v, 3, "fe80::1", 1024);
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.n_rules == 1 && d.rules[0].family == AF_INET6);
+	CHECK(d.want.n_rules == 1 && d.want.rules[0].family == AF_INET6);
 	r = find_route(&d, "::", 0);
 	CHECK(r && r->metric == 1024 && !r->onlink && r->gw.family == AF_INET6);
 	CHECK(r && rr_addr_eq(&r->src, &(struct rr_addr){0}) == false);
@@ -353,19 +353,19 @@ static void test_plan(void)
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
 	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
-	CHECK(p.n_rules_add == 1 && p.n_routes_add == 3 && !p.n_rules_del && !p.n_routes_del);
+	CHECK(p.add.n_rules == 1 && p.add.n_routes == 3 && !p.del.n_rules && !p.del.n_routes);
 	plan_clear(&p);
 	free(tables);
 
 	/* Pretend it was applied, plus a foreign rule and route in our table. */
-	for (size_t i = 0; i < d.n_routes; i++)
-		*view_add_route(&v) = d.routes[i];
-	*view_add_rule(&v) = d.rules[0];
+	for (size_t i = 0; i < d.want.n_routes; i++)
+		*view_add_route(&v) = d.want.routes[i];
+	*view_add_rule(&v) = d.want.rules[0];
 	foreign_rule = view_add_rule(&v);
-	*foreign_rule = d.rules[0];
+	*foreign_rule = d.want.rules[0];
 	foreign_rule->protocol = RTPROT_BOOT;
 	foreign_route = view_add_route(&v);
-	*foreign_route = d.routes[0];
+	*foreign_route = d.want.routes[0];
 	foreign_route->protocol = RTPROT_STATIC;
 	foreign_route->dst_len = 8;
 	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
@@ -376,20 +376,20 @@ static void test_plan(void)
 
 	/* A leftover of an earlier run pointing at table 200: its routes there go too. */
 	stale_rule = view_add_rule(&v);
-	*stale_rule = d.rules[0];
+	*stale_rule = d.want.rules[0];
 	stale_rule->table = 200;
 	{
 		struct rr_route *stale = view_add_route(&v);
 
-		*stale = d.routes[0];
+		*stale = d.want.routes[0];
 		stale->table = 200;
 	}
 	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
 	CHECK(n_tables == 2);
 	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
-	CHECK(p.n_rules_del == 1 && p.rules_del[0].table == 200);
-	CHECK(p.n_routes_del == 1 && p.routes_del[0].table == 200);
-	CHECK(p.n_rules_add == 0 && p.n_routes_add == 0);
+	CHECK(p.del.n_rules == 1 && p.del.rules[0].table == 200);
+	CHECK(p.del.n_routes == 1 && p.del.routes[0].table == 200);
+	CHECK(p.add.n_rules == 0 && p.add.n_routes == 0);
 	plan_clear(&p);
 	free(tables);
 
@@ -399,8 +399,8 @@ static void test_plan(void)
 	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
 	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
-	CHECK(p.n_routes_add == 1 && p.routes_replace[0]);
-	CHECK(p.n_routes_del == 1 && p.routes_del[0].table == 200);
+	CHECK(p.add.n_routes == 1 && p.routes_replace[0]);
+	CHECK(p.del.n_routes == 1 && p.del.routes[0].table == 200);
 	plan_clear(&p);
 	free(tables);
 	desired_clear(&d);
