@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_warning("%s is not valid: cleaning up by protocol tag alone", path);
 
-	r = engine_new(statedir(), &engine);
+	r = engine_new(statedir(), NULL, &engine);
 	if (r < 0) {
 		log_error("cannot open netlink or nftables: %s", strerror(-r));
 		config_free(config);

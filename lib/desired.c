@@ -188,7 +188,7 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 	const struct rr_addr *cgw = family == AF_INET ? &ic->gateway4 : &ic->gateway6;
 	struct rr_route base = {
 		.family = family,
-		.table = ic->table,
+		.table = st->table,
 		.dst.family = family,
 		.metric = family == AF_INET6 ? 1024 : 0,
 		.protocol = proto,
@@ -248,7 +248,7 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 	const struct rr_rule base_rule = {
 		.family = family,
 		.priority = ic->priority,
-		.table = ic->table,
+		.table = st->table,
 		.protocol = proto,
 		.action = FR_ACT_TO_TBL,
 	};
@@ -272,13 +272,13 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 	return 1;
 }
 
-static bool table_taken(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
-			uint32_t t, bool kernel)
+static bool table_taken(const struct rr_config *c, const uint32_t *tables,
+			const struct rr_view *v, uint8_t proto, uint32_t t, bool kernel)
 {
 	if (t == RT_TABLE_DEFAULT || t == RT_TABLE_MAIN || t == RT_TABLE_LOCAL || t == 0)
 		return true;
 	for (size_t i = 0; i < c->n_ifaces; i++)
-		if (c->ifaces[i].table == t)
+		if (tables[i] == t)
 			return true;
 	for (size_t i = 0; i < c->n_named_tables; i++)
 		if (c->named_tables[i] == t)
@@ -295,39 +295,65 @@ static bool table_taken(const struct rr_config *c, const struct rr_view *v, uint
 	return false;
 }
 
-int desired_assign_tables(struct rr_config *c, const struct rr_view *v, uint8_t proto)
+int desired_assign_tables(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
+			  uint32_t *tables)
 {
 	int n = 0;
 
+	/* Configured tables first: none of them may be allocated to another interface. */
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (!c->ifaces[i].table_auto)
+			tables[i] = c->ifaces[i].table;
 	for (size_t i = 0; i < c->n_ifaces; i++) {
-		struct rr_iface_conf *ic = &c->ifaces[i];
+		const struct rr_iface_conf *ic = &c->ifaces[i];
 
-		if (!ic->table_auto || ic->table)
+		if (!ic->table_auto || tables[i])
 			continue;
-		for (size_t j = 0; j < v->n_rules && !ic->table; j++) {
+		for (size_t j = 0; j < v->n_rules && !tables[i]; j++) {
 			const struct rr_rule *r = &v->rules[j];
 
 			if (r->protocol == proto && r->fwmark == ic->mark && r->fwmask == c->mask &&
-			    !r->src.family && !table_taken(c, v, proto, r->table, false))
-				ic->table = r->table;
+			    !r->src.family && !table_taken(c, tables, v, proto, r->table, false))
+				tables[i] = r->table;
 		}
-		for (uint32_t t = RR_AUTO_TABLE_BASE; !ic->table && t != 0; t++)
-			if (!table_taken(c, v, proto, t, true))
-				ic->table = t;
+		for (uint32_t t = RR_AUTO_TABLE_BASE; !tables[i] && t != 0; t++)
+			if (!table_taken(c, tables, v, proto, t, true))
+				tables[i] = t;
 		n++;
 	}
 	return n;
 }
 
-int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
-		    const struct rr_sticky *sticky, size_t n_sticky, struct rr_desired *ret)
+/* The nft table: rendered from the config alone. */
+static int desired_nft(struct rr_desired *d, const struct rr_config *c)
 {
+	int r;
+
+	if ((r = ruleset_render(c, &d->nft_text)) < 0)
+		return r;
+	if ((r = ruleset_state_from_config(c, &d->nft)) < 0)
+		return r;
+	d->nft.text_hash = ruleset_hash(d->nft_text);
+	return 0;
+}
+
+int desired_compute(const struct rr_config *c, const uint32_t *tables, const struct rr_view *v,
+		    uint8_t proto, const struct rr_sticky *sticky, size_t n_sticky,
+		    struct rr_desired *ret)
+{
+	static const struct rr_config none = {.mask = RR_DEFAULT_MASK};
 	struct rr_desired d = {0};
 	bool *addr_up = calloc(v->n_addrs + 1, sizeof(*addr_up));
 	int r = -ENOMEM;
 
 	if (!addr_up)
 		return -ENOMEM;
+	if (!c)
+		c = &none;
+	d.config = c;
+	if ((r = desired_nft(&d, c)) < 0)
+		goto fail;
+	r = -ENOMEM;
 	/* Once, not per interface: whether each address's link is up. */
 	for (size_t i = 0; i < v->n_addrs; i++) {
 		const struct rr_link *l = view_link_by_index(v, v->addrs[i].ifindex);
@@ -350,6 +376,7 @@ int desired_compute(const struct rr_config *c, const struct rr_view *v, uint8_t 
 			if (strcmp(sticky[j].name, c->ifaces[i].name) == 0)
 				stick = &sticky[j];
 		st->conf = &c->ifaces[i];
+		st->table = tables ? tables[i] : c->ifaces[i].table;
 		if (!link) {
 			st->state = RR_IFACE_ABSENT;
 			continue;
@@ -383,6 +410,8 @@ fail:
 void desired_clear(struct rr_desired *d)
 {
 	view_clear(&d->want);
+	free(d->nft_text);
+	ruleset_state_clear(&d->nft);
 	free(d->sysctls);
 	free(d->ifaces);
 	*d = (struct rr_desired){0};
@@ -436,127 +465,6 @@ void desired_status(const struct rr_desired *d, char *buf, size_t len)
 				at = status_append(buf, len, at, "%s",
 						   st->p2p[f] ? " point-to-point," : " no gateway,");
 		}
-		at = status_append(buf, len, at, " table %u", st->conf->table);
+		at = status_append(buf, len, at, " table %u", st->table);
 	}
-}
-
-static bool table_listed(const uint32_t *tables, size_t n, uint32_t t)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tables[i] == t)
-			return true;
-	return false;
-}
-
-int plan_tables(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
-		uint32_t **ret, size_t *ret_n)
-{
-	uint32_t *t = calloc(c->n_ifaces + v->n_rules + 1, sizeof(*t));
-	size_t n = 0;
-
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		if (!table_listed(t, n, c->ifaces[i].table))
-			t[n++] = c->ifaces[i].table;
-	for (size_t i = 0; i < v->n_rules; i++)
-		if (v->rules[i].protocol == proto && !table_listed(t, n, v->rules[i].table) &&
-		    v->rules[i].table != RT_TABLE_MAIN && v->rules[i].table != RT_TABLE_LOCAL &&
-		    v->rules[i].table != RT_TABLE_DEFAULT)
-			t[n++] = v->rules[i].table;
-	*ret = t;
-	*ret_n = n;
-	return 0;
-}
-
-int plan_compute(const struct rr_desired *d, const struct rr_view *v, uint8_t proto,
-		 const uint32_t *tables, size_t n_tables, struct rr_plan *ret)
-{
-	struct rr_plan p = {0};
-	struct rr_route *route;
-	struct rr_rule *rule;
-	bool *replace;
-
-	for (size_t i = 0; i < v->n_rules; i++) {
-		const struct rr_rule *r = &v->rules[i];
-		bool wanted = false;
-
-		if (r->protocol != proto)
-			continue;
-		for (size_t j = 0; j < d->want.n_rules && !wanted; j++)
-			wanted = rule_same(r, &d->want.rules[j]);
-		/* A second identical copy (never added by us, but possible) goes too. */
-		for (size_t j = 0; j < i && wanted; j++)
-			if (rule_same(r, &v->rules[j]))
-				wanted = false;
-		if (wanted)
-			continue;
-		if (!(rule = view_add_rule(&p.del)))
-			goto oom;
-		*rule = *r;
-	}
-	for (size_t j = 0; j < d->want.n_rules; j++) {
-		bool present = false;
-
-		for (size_t i = 0; i < v->n_rules && !present; i++)
-			present = rule_same(&v->rules[i], &d->want.rules[j]);
-		if (present)
-			continue;
-		if (!(rule = view_add_rule(&p.add)))
-			goto oom;
-		*rule = d->want.rules[j];
-	}
-
-	for (size_t j = 0; j < d->want.n_routes; j++) {
-		bool present = false, ours_same_key = false;
-
-		for (size_t i = 0; i < v->n_routes && !present; i++) {
-			const struct rr_route *r = &v->routes[i];
-
-			present = route_same(r, &d->want.routes[j]);
-			ours_same_key |= r->protocol == proto && route_same_key(r, &d->want.routes[j]);
-		}
-		if (present)
-			continue;
-		replace = realloc(p.routes_replace, (p.add.n_routes + 1) * sizeof(*replace));
-		if (!replace)
-			goto oom;
-		p.routes_replace = replace;
-		p.routes_replace[p.add.n_routes] = ours_same_key;
-		if (!(route = view_add_route(&p.add)))
-			goto oom;
-		*route = d->want.routes[j];
-	}
-	for (size_t i = 0; i < v->n_routes; i++) {
-		const struct rr_route *r = &v->routes[i];
-		bool keep = false;
-
-		if (r->protocol != proto || !table_listed(tables, n_tables, r->table))
-			continue;
-		for (size_t j = 0; j < d->want.n_routes && !keep; j++)
-			keep = route_same_key(r, &d->want.routes[j]);
-		if (keep)
-			continue;
-		if (!(route = view_add_route(&p.del)))
-			goto oom;
-		*route = *r;
-	}
-	*ret = p;
-	return 0;
-oom:
-	plan_clear(&p);
-	return -ENOMEM;
-}
-
-void plan_clear(struct rr_plan *p)
-{
-	view_clear(&p->add);
-	view_clear(&p->del);
-	free(p->routes_replace);
-	*p = (struct rr_plan){0};
-}
-
-size_t plan_size(const struct rr_plan *p)
-{
-	return p->del.n_rules + p->add.n_rules + p->del.n_routes + p->add.n_routes;
 }

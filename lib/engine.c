@@ -3,53 +3,56 @@
 
 #include <errno.h>
 #include <linux/rtnetlink.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
-#include "ruleset.h"
-#include "kroute.h"
+#include "plan.h"
 #include "rr-build.h"
-#include "sysctl.h"
+#include "store.h"
 
 struct rr_engine {
-	struct rr_config *config;
-	struct rr_kroute *nl;
-	struct rr_ruleset *nft;
+	struct rr_config *config; /* immutable; NULL: nothing configured */
+	uint32_t *tables;         /* per configured interface: configured or allocated */
+	struct rr_backend be;
 	char *statedir;
-	struct rr_view view;
+	unsigned pending;         /* RR_DIRTY_*: read again and apply before it is clear */
 	bool view_valid;
-	unsigned stale; /* parts of the view our own changes made out of date */
-	bool config_changed;
-	char *nft_text;
-	char status[4096];
+	struct rr_view view;
+	struct rr_nft_observed nft;
+	struct ruleset_state nft_record; /* what we installed last; mask 0: none */
+	struct rr_saved_sysctl *saved;
+	size_t n_saved;
+	struct rr_sysctl_observed *sysctls;
+	size_t n_sysctls;
 	struct rr_sticky *sticky; /* sources chosen by the last reconcile */
 	size_t n_sticky;
+	char status[4096];
 };
 
-static struct rr_config empty_config = {.mask = RR_DEFAULT_MASK, .priority = RR_DEFAULT_PRIORITY};
-
-int engine_new(const char *statedir, struct rr_engine **ret)
+int engine_new(const char *statedir, struct rr_backend *be, struct rr_engine **ret)
 {
 	struct rr_engine *e = calloc(1, sizeof(*e));
 	int r;
 
-	if (!e)
+	if (!e) {
+		if (be)
+			backend_close(be);
 		return -ENOMEM;
-	e->statedir = strdup(statedir);
-	if (!e->statedir) {
+	}
+	e->pending = RR_DIRTY_ALL;
+	if (be)
+		e->be = *be;
+	else if ((r = backend_kernel_open(&e->be)) < 0)
+		goto fail;
+	if (!(e->statedir = strdup(statedir))) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = kr_open(&e->nl)) < 0)
+	if ((r = store_sysctl_load(statedir, &e->saved, &e->n_saved)) < 0)
 		goto fail;
-	if ((r = ruleset_open(&e->nft)) < 0)
-		goto fail;
-	e->config = &empty_config;
+	if (store_nft_read(statedir, &e->nft_record) < 0)
+		e->nft_record = (struct ruleset_state){0};
 	*ret = e;
 	return 0;
 fail:
@@ -61,12 +64,13 @@ void engine_free(struct rr_engine *e)
 {
 	if (!e)
 		return;
-	if (e->config != &empty_config)
-		config_free(e->config);
-	kr_close(e->nl);
-	ruleset_close(e->nft);
+	config_free(e->config);
+	backend_close(&e->be);
 	view_clear(&e->view);
-	free(e->nft_text);
+	ruleset_state_clear(&e->nft_record);
+	free(e->tables);
+	free(e->saved);
+	free(e->sysctls);
 	free(e->sticky);
 	free(e->statedir);
 	free(e);
@@ -74,12 +78,18 @@ void engine_free(struct rr_engine *e)
 
 void engine_set_config(struct rr_engine *e, struct rr_config *c)
 {
-	if (e->config != &empty_config)
-		config_free(e->config);
-	e->config = c ? c : &empty_config;
-	free(e->nft_text);
-	e->nft_text = NULL;
-	e->config_changed = true;
+	config_free(e->config);
+	free(e->tables);
+	e->config = c;
+	/* Allocations live here, not in the config: they are found again at the next reconcile. */
+	e->tables = c ? calloc(c->n_ifaces + 1, sizeof(*e->tables)) : NULL;
+	if (c && !e->tables) {
+		/* Without the table array nothing can be computed: keep nothing configured. */
+		log_error("out of memory, dropping the configuration");
+		config_free(c);
+		e->config = NULL;
+	}
+	e->pending = RR_DIRTY_ALL;
 }
 
 const struct rr_config *engine_config(struct rr_engine *e)
@@ -87,12 +97,32 @@ const struct rr_config *engine_config(struct rr_engine *e)
 	return e->config;
 }
 
+unsigned engine_pending(const struct rr_engine *e)
+{
+	return e->pending;
+}
+
+const char *engine_status(struct rr_engine *e)
+{
+	return e->status;
+}
+
+uint32_t engine_table(const struct rr_engine *e, size_t i)
+{
+	return e->config && i < e->config->n_ifaces ? e->tables[i] : 0;
+}
+
+static size_t engine_n_ifaces(const struct rr_engine *e)
+{
+	return e->config ? e->config->n_ifaces : 0;
+}
+
 bool engine_table_relevant(struct rr_engine *e, uint32_t table)
 {
 	if (table == RT_TABLE_MAIN)
 		return true; /* learned gateways, connected prefixes */
-	for (size_t i = 0; i < e->config->n_ifaces; i++)
-		if (e->config->ifaces[i].table == table || e->config->ifaces[i].table == 0)
+	for (size_t i = 0; i < engine_n_ifaces(e); i++)
+		if (e->tables[i] == table || e->tables[i] == 0)
 			return true;
 	/* Tables of replyroute's rules, leftovers of an earlier config included. */
 	for (size_t i = 0; i < e->view.n_rules; i++)
@@ -103,341 +133,96 @@ bool engine_table_relevant(struct rr_engine *e, uint32_t table)
 
 uint64_t engine_nft_commits(struct rr_engine *e)
 {
-	return ruleset_commits(e->nft);
+	return e->be.ops->nft_commits ? e->be.ops->nft_commits(e->be.data) : 0;
 }
 
 uint32_t engine_nl_port(struct rr_engine *e)
 {
-	return kr_port(e->nl);
+	return e->be.ops->nl_port ? e->be.ops->nl_port(e->be.data) : 0;
 }
 
-const char *engine_status(struct rr_engine *e)
+static const char *engine_nft_error(struct rr_engine *e, int r)
 {
-	return e->status;
+	const char *s = e->be.ops->nft_error ? e->be.ops->nft_error(e->be.data) : NULL;
+
+	return s && *s ? s : strerror(-r);
 }
 
-static void nft_state_path(struct rr_engine *e, char *buf, size_t len)
+/* Read the pending parts of the kernel: rtnetlink parts and the nft table. */
+static int engine_observe(struct rr_engine *e)
 {
-	snprintf(buf, len, "%s/nft", e->statedir);
-}
-
-/* After a change: remember what is installed and how the kernel lists it. */
-static void nft_state_save(struct rr_engine *e)
-{
-	struct ruleset_state s = {0};
-	char path[PATH_MAX], *listing = NULL;
+	unsigned parts;
+	char *listing = NULL;
 	int r;
 
-	nft_state_path(e, path, sizeof(path));
-	if ((r = ruleset_list(e->nft, &listing)) == 0 &&
-	    (r = ruleset_state_from_config(e->config, &s)) == 0) {
-		s.text_hash = ruleset_hash(e->nft_text);
-		s.listing_hash = ruleset_hash(listing);
-		(void)mkdir(e->statedir, 0755);
-		r = ruleset_state_write(path, &s);
-	}
-	if (r < 0)
-		log_warning("cannot save nft state to %s: %s, ignoring", path, strerror(-r));
-	ruleset_state_clear(&s);
-	free(listing);
-}
-
-static void nft_state_remove(struct rr_engine *e)
-{
-	char path[PATH_MAX];
-
-	nft_state_path(e, path, sizeof(path));
-	(void)unlink(path);
-}
-
-/*
- * The table is known to be ours and intact when the kernel's listing hashes
- * to what it did right after our last change (STATEDIR/nft, so this holds
- * across processes). Intact and current: nothing to do. Intact but for
- * another config: a delta touching only the interfaces that changed.
- * Otherwise (absent, modified by someone else): replaced whole, atomically.
- */
-/* Delete the table (it is there, or -ENOENT from the kernel converges). */
-static int engine_nft_remove(struct rr_engine *e)
-{
-	int r = ruleset_replace(e->nft, NULL);
-
-	if (r < 0) {
-		log_error("nft: cannot delete table inet %s: %s", RULESET_TABLE, ruleset_error(e->nft));
-		return r;
-	}
-	nft_state_remove(e);
-	log_info("nft: deleted table inet %s", RULESET_TABLE);
-	return 1;
-}
-
-static int engine_nft(struct rr_engine *e)
-{
-	struct ruleset_state saved = {0};
-	char path[PATH_MAX], *listing = NULL, *delta = NULL;
-	bool intact;
-	int r;
-
-	if (!e->nft_text && e->config->n_ifaces) {
-		if ((r = ruleset_render(e->config, &e->nft_text)) < 0)
+	/* The kernel drops IPv4 routes silently with their address or link. */
+	if (e->pending & (RR_DIRTY_LINKS | RR_DIRTY_ADDRS))
+		e->pending |= RR_DIRTY_ROUTES;
+	/* A new or renamed link: its sysctl is another file now. */
+	if (e->pending & RR_DIRTY_LINKS)
+		e->pending |= RR_DIRTY_SYSCTL;
+	parts = e->pending & RR_PART_ALL;
+	if (parts) {
+		r = e->be.ops->dump(e->be.data, &e->view, parts);
+		e->view_valid = r == 0;
+		if (r < 0) {
+			log_msg(r == -EINTR ? 4 : 3, "netlink dump: %s", strerror(-r));
 			return r;
-	}
-	r = ruleset_list(e->nft, &listing);
-	if (r < 0 && r != -ENOENT) {
-		log_error("nft: cannot list table inet %s: %s", RULESET_TABLE, ruleset_error(e->nft));
-		return r;
-	}
-	if (!e->nft_text) {
-		free(listing);
-		return r == -ENOENT ? 0 : engine_nft_remove(e);
-	}
-	nft_state_path(e, path, sizeof(path));
-	intact = r == 0 && ruleset_state_read(path, &saved) == 0 &&
-		 saved.listing_hash == ruleset_hash(listing);
-	free(listing);
-	if (intact && saved.text_hash == ruleset_hash(e->nft_text)) {
-		ruleset_state_clear(&saved);
-		return 0;
-	}
-	if (intact && ruleset_render_delta(&saved, e->config, &delta) == 0 && delta) {
-		r = ruleset_apply(e->nft, delta);
-		free(delta);
-		if (r == 0) {
-			ruleset_state_clear(&saved);
-			nft_state_save(e);
-			log_info("nft: updated table inet %s for the changed interfaces", RULESET_TABLE);
-			return 1;
 		}
-		log_warning("nft: delta failed (%s), replacing the table", ruleset_error(e->nft));
 	}
-	ruleset_state_clear(&saved);
-	if ((r = ruleset_replace(e->nft, e->nft_text)) < 0) {
-		log_error("nft: cannot install table inet %s: %s", RULESET_TABLE, ruleset_error(e->nft));
-		return r;
+	if (e->pending & RR_DIRTY_NFT) {
+		r = e->be.ops->nft_list(e->be.data, &listing);
+		if (r < 0 && r != -ENOENT) {
+			log_error("nft: cannot list table inet %s: %s", RULESET_TABLE,
+				  engine_nft_error(e, r));
+			return r;
+		}
+		e->nft.present = r == 0;
+		e->nft.listing_hash = ruleset_hash(listing);
+		free(listing);
 	}
-	nft_state_save(e);
-	log_info("nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
-		 e->config->n_ifaces, e->config->n_ifaces == 1 ? "" : "s");
-	return 1;
+	return 0;
 }
 
-static void restored(const char *ifname, int value, int err)
+/* src_valid_mark of each interface that should have it: read again when pending, else as last seen. */
+static int engine_observe_sysctls(struct rr_engine *e, const struct rr_desired *d)
 {
-	if (err < 0)
-		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: cannot restore %d: %s", ifname,
-			  value, strerror(-err));
-	else
-		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored", ifname, value);
-}
+	struct rr_sysctl_observed *v = calloc(d->n_sysctls + 1, sizeof(*v));
+	size_t n = 0;
+	int r;
 
-static bool iface_tracked(const char *ifname, void *userdata)
-{
-	const struct rr_engine *e = userdata;
-
-	for (size_t i = 0; i < e->config->n_ifaces; i++)
-		if (strcmp(e->config->ifaces[i].name, ifname) == 0)
-			return true;
-	return false;
-}
-
-static const char *iface_name_of(int ifindex, void *userdata)
-{
-	const struct rr_engine *e = userdata;
-	const struct rr_link *l = view_link_by_index(&e->view, ifindex);
-
-	return l ? l->name : NULL;
-}
-
-static int engine_sysctls(struct rr_engine *e, const struct rr_desired *d)
-{
-	/*
-	 * An interface no longer tracked (dropped from the config, renamed away)
-	 * gets its value back now, not at stop; one that is gone took it along.
-	 */
-	const struct sysctl_restore_ops ops = {
-		.name_of = iface_name_of, .keep = iface_tracked, .done = restored, .userdata = e,
-	};
-	int changes = 0, err = 0, r;
-
-	r = sysctl_restore(e->statedir, &ops);
-	if (r > 0)
-		changes += r;
+	if (!v)
+		return -ENOMEM;
 	for (size_t i = 0; i < d->n_sysctls; i++) {
 		const struct rr_link *l = view_link_by_name(&e->view, d->sysctls[i]);
+		const struct rr_sysctl_observed *old = NULL;
 
-		r = sysctl_enable(e->statedir, d->sysctls[i], l ? l->ifindex : 0);
-		if (r == -ENOENT) {
-			continue; /* the interface vanished between dump and write */
-		} else if (r < 0) {
-			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", d->sysctls[i],
-				  strerror(-r));
-			err = err ?: r;
-		} else if (r > 0) {
-			log_info("sysctl net.ipv4.conf.%s.src_valid_mark=1", d->sysctls[i]);
-			changes++;
+		if (!l)
+			continue;
+		for (size_t j = 0; j < e->n_sysctls && !old; j++)
+			if (e->sysctls[j].ifindex == l->ifindex &&
+			    strcmp(e->sysctls[j].name, l->name) == 0)
+				old = &e->sysctls[j];
+		v[n] = (struct rr_sysctl_observed){.ifindex = l->ifindex};
+		memcpy(v[n].name, l->name, IFNAMSIZ);
+		if (old && !(e->pending & RR_DIRTY_SYSCTL)) {
+			v[n++].value = old->value;
+			continue;
 		}
+		r = e->be.ops->sysctl_get(e->be.data, l->name, &v[n].value);
+		if (r == -ENOENT)
+			continue; /* the interface vanished since the dump: a link event follows */
+		if (r < 0) {
+			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", l->name, strerror(-r));
+			free(v);
+			return r;
+		}
+		n++;
 	}
-	return err < 0 ? err : changes;
-}
-
-/*
- * What the kernel answers when the view was already out of date (an address
- * or link went away meanwhile): the caller retries after reading it again,
- * so these are warnings, not errors.
- */
-static bool stale_view(int r)
-{
-	return r == -EINVAL || r == -ENODEV || r == -ENETUNREACH || r == -EADDRNOTAVAIL ||
-	       r == -ESRCH;
-}
-
-
-/*
- * A plan in the order it is applied: additions first (routes, then the rules
- * that use them), then deletions (rules, then routes), so that a changed table
- * never leaves marked traffic without a rule in between.
- */
-enum plan_step { STEP_ROUTE_ADD, STEP_RULE_ADD, STEP_RULE_DEL, STEP_ROUTE_DEL };
-
-static void engine_walk(struct rr_engine *e, const struct rr_plan *p,
-			void (*fn)(struct rr_engine *e, const struct rr_plan *p, enum plan_step s,
-				   size_t i, const char *desc, void *userdata),
-			void *userdata)
-{
-	char buf[256];
-
-	for (size_t i = 0; i < p->add.n_routes; i++) {
-		route_format(&p->add.routes[i], &e->view, buf, sizeof(buf));
-		fn(e, p, STEP_ROUTE_ADD, i, buf, userdata);
-	}
-	for (size_t i = 0; i < p->add.n_rules; i++) {
-		rule_format(&p->add.rules[i], buf, sizeof(buf));
-		fn(e, p, STEP_RULE_ADD, i, buf, userdata);
-	}
-	for (size_t i = 0; i < p->del.n_rules; i++) {
-		rule_format(&p->del.rules[i], buf, sizeof(buf));
-		fn(e, p, STEP_RULE_DEL, i, buf, userdata);
-	}
-	for (size_t i = 0; i < p->del.n_routes; i++) {
-		route_format(&p->del.routes[i], &e->view, buf, sizeof(buf));
-		fn(e, p, STEP_ROUTE_DEL, i, buf, userdata);
-	}
-}
-
-struct apply_result {
-	int changes, err;
-};
-
-/* Apply one step; adding what exists (not ours) counts as converged. */
-static void engine_apply_step(struct rr_engine *e, const struct rr_plan *p, enum plan_step s,
-			      size_t i, const char *desc, void *userdata)
-{
-	struct apply_result *res = userdata;
-	const char *what = "";
-	int r = 0;
-
-	switch (s) {
-	case STEP_ROUTE_ADD:
-		r = kr_route_add(e->nl, &p->add.routes[i], p->routes_replace[i]);
-		what = p->routes_replace[i] ? "route replaced" : "route added";
-		break;
-	case STEP_RULE_ADD:
-		r = kr_rule_add(e->nl, &p->add.rules[i]);
-		what = "rule added";
-		break;
-	case STEP_RULE_DEL:
-		r = kr_rule_del(e->nl, &p->del.rules[i]);
-		what = "rule deleted";
-		break;
-	case STEP_ROUTE_DEL:
-		r = kr_route_del(e->nl, &p->del.routes[i]);
-		what = "route deleted";
-		break;
-	}
-	if (r == -EEXIST) {
-		log_debug("%s: %s exists, not ours, ignoring", what, desc);
-	} else if (r < 0) {
-		log_msg(stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
-		res->err = res->err ?: r;
-	} else {
-		log_info("%s: %s", what, desc);
-		res->changes++;
-	}
-}
-
-/* Print one step, for --dry-run. */
-static void engine_print_step(struct rr_engine *e, const struct rr_plan *p, enum plan_step s,
-			      size_t i, const char *desc, void *userdata)
-{
-	static const char *const verb[] = {
-		[STEP_ROUTE_ADD] = "add route",
-		[STEP_RULE_ADD] = "add rule",
-		[STEP_RULE_DEL] = "delete rule",
-		[STEP_ROUTE_DEL] = "delete route",
-	};
-
-	fprintf(userdata, "%s %s\n",
-		s == STEP_ROUTE_ADD && p->routes_replace[i] ? "replace route" : verb[s], desc);
-}
-
-static int engine_observe(struct rr_engine *e, unsigned dirty)
-{
-	unsigned parts = 0;
-	int r;
-
-	if (!e->view_valid)
-		dirty |= RR_DIRTY_ALL;
-	dirty |= e->stale;
-	e->stale = 0;
-	/* The kernel drops IPv4 routes silently with their address or link. */
-	if (dirty & (RR_DIRTY_LINKS | RR_DIRTY_ADDRS))
-		dirty |= RR_DIRTY_ROUTES;
-	if (dirty & RR_DIRTY_LINKS)
-		parts |= KR_DUMP_LINKS;
-	if (dirty & RR_DIRTY_ADDRS)
-		parts |= KR_DUMP_ADDRS;
-	if (dirty & RR_DIRTY_ROUTES)
-		parts |= KR_DUMP_ROUTES;
-	if (dirty & RR_DIRTY_RULES)
-		parts |= KR_DUMP_RULES;
-	if (!parts)
-		return 0;
-	r = kr_dump(e->nl, &e->view, parts);
-	e->view_valid = r == 0;
-	if (r < 0)
-		log_error("netlink dump: %s", strerror(-r));
-	return r;
-}
-
-/* What to change in rules and routes to get from the view to d. */
-static int engine_plan(struct rr_engine *e, const struct rr_desired *d, struct rr_plan *ret)
-{
-	uint32_t *tables = NULL;
-	size_t n_tables = 0;
-	int r;
-
-	if ((r = plan_tables(e->config, &e->view, RR_PROTO, &tables, &n_tables)) < 0)
-		return r;
-	r = plan_compute(d, &e->view, RR_PROTO, tables, n_tables, ret);
-	free(tables);
-	return r;
-}
-
-static int engine_routes_rules(struct rr_engine *e, const struct rr_desired *d)
-{
-	struct apply_result res = {0};
-	struct rr_plan p = {0};
-	int r;
-
-	if ((r = engine_plan(e, d, &p)) < 0)
-		return r;
-	if (plan_size(&p)) {
-		engine_walk(e, &p, engine_apply_step, &res);
-		/* Even a partly failed apply changed the kernel: read it again next time. */
-		e->stale |= RR_DIRTY_ROUTES | RR_DIRTY_RULES;
-	}
-	plan_clear(&p);
-	return res.err < 0 ? res.err : res.changes;
+	free(e->sysctls);
+	e->sysctls = v;
+	e->n_sysctls = n;
+	return 0;
 }
 
 static void engine_remember_sources(struct rr_engine *e, const struct rr_desired *d)
@@ -457,23 +242,22 @@ static void engine_remember_sources(struct rr_engine *e, const struct rr_desired
 
 static void engine_assign_tables(struct rr_engine *e)
 {
-	if (e->config == &empty_config || desired_assign_tables(e->config, &e->view, RR_PROTO) == 0)
+	if (!e->config || desired_assign_tables(e->config, &e->view, RR_PROTO, e->tables) == 0)
 		return;
 	for (size_t i = 0; i < e->config->n_ifaces; i++)
 		if (e->config->ifaces[i].table_auto)
-			log_info("%s: table %u (allocated)", e->config->ifaces[i].name,
-				 e->config->ifaces[i].table);
+			log_info("%s: table %u (allocated)", e->config->ifaces[i].name, e->tables[i]);
 }
 
-/* Read the dirty parts of the kernel, then compute what should be there. */
-static int engine_desired(struct rr_engine *e, unsigned dirty, struct rr_desired *ret)
+/* What should be there; none: the empty desired state of --cleanup. */
+static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret)
 {
 	int r;
 
-	if ((r = engine_observe(e, dirty)) < 0)
-		return r;
+	if (none)
+		return desired_compute(NULL, NULL, &e->view, RR_PROTO, NULL, 0, ret);
 	engine_assign_tables(e);
-	r = desired_compute(e->config, &e->view, RR_PROTO, e->sticky, e->n_sticky, ret);
+	r = desired_compute(e->config, e->tables, &e->view, RR_PROTO, e->sticky, e->n_sticky, ret);
 	if (r < 0) {
 		log_error("computing desired state: %s", strerror(-r));
 		return r;
@@ -483,95 +267,320 @@ static int engine_desired(struct rr_engine *e, unsigned dirty, struct rr_desired
 	return 0;
 }
 
-int engine_reconcile(struct rr_engine *e, unsigned dirty)
+/* Observe, compute, plan: everything but the changes. */
+static int engine_plan(struct rr_engine *e, bool none, struct rr_desired *d, struct rr_plan *p)
 {
-	struct rr_desired d = {0};
-	int r, changes = 0, err = 0;
+	uint32_t *own = NULL, *tables = NULL;
+	size_t n_own = 0, n_tables = 0;
+	int r;
 
-	if (e->config_changed)
-		dirty |= RR_DIRTY_LINKS | RR_DIRTY_NFT;
-	if ((r = engine_desired(e, dirty, &d)) < 0)
+	if ((r = engine_observe(e)) < 0 || (r = engine_desired(e, none, d)) < 0 ||
+	    (r = engine_observe_sysctls(e, d)) < 0)
 		return r;
-
-	if (dirty & RR_DIRTY_NFT) {
-		r = engine_nft(e);
-		if (r < 0)
-			err = err ?: r;
-		else
-			changes += r;
-	}
-	if (dirty & RR_DIRTY_LINKS) {
-		r = engine_sysctls(e, &d);
-		if (r < 0)
-			err = err ?: r;
-		else
-			changes += r;
-	}
-	r = engine_routes_rules(e, &d);
+	/* Explicit tables even for --cleanup; allocated ones are found through our rules. */
+	if (e->config && !(own = calloc(e->config->n_ifaces + 1, sizeof(*own))))
+		return -ENOMEM;
+	for (size_t i = 0; i < engine_n_ifaces(e); i++)
+		own[n_own++] = e->config->ifaces[i].table_auto ? e->tables[i] : e->config->ifaces[i].table;
+	r = plan_tables(own, n_own, &e->view, RR_PROTO, &tables, &n_tables);
+	free(own);
 	if (r < 0)
-		err = err ?: r;
-	else
-		changes += r;
-	desired_clear(&d);
-	if (err == 0)
-		e->config_changed = false;
-	return err < 0 ? err : changes;
+		return r;
+	const struct rr_observed o = {
+		.view = &e->view,
+		.nft = e->nft,
+		.nft_record = e->nft_record.mask ? &e->nft_record : NULL,
+		.sysctls = e->sysctls,
+		.n_sysctls = e->n_sysctls,
+		.saved = e->saved,
+		.n_saved = e->n_saved,
+		.tables = tables,
+		.n_tables = n_tables,
+	};
+	r = plan_compute(d, &o, RR_PROTO, p);
+	free(tables);
+	return r;
 }
 
+/*
+ * What the kernel answers when the view was already out of date (an address
+ * or link went away meanwhile): the retry reads it again, so these are
+ * warnings, not errors.
+ */
+static bool stale_view(int r)
+{
+	return r == -EINVAL || r == -ENODEV || r == -ENETUNREACH || r == -EADDRNOTAVAIL ||
+	       r == -ESRCH;
+}
+
+/* One apply: through be (the engine's, or a printer); commit: keep what was done (not --dry-run). */
+struct apply {
+	struct rr_engine *e;
+	const struct rr_backend *be;
+	bool commit;
+	int changes, err;
+};
+
+static void apply_failed(struct apply *a, int r)
+{
+	a->err = a->err ?: r;
+}
+
+static void apply_saved_add(struct rr_engine *e, const struct rr_saved_sysctl *s)
+{
+	struct rr_saved_sysctl *v = realloc(e->saved, (e->n_saved + 1) * sizeof(*v));
+
+	if (!v)
+		return; /* the store has it: a restart would still find it */
+	e->saved = v;
+	e->saved[e->n_saved++] = *s;
+}
+
+static void apply_saved_forget(struct rr_engine *e, int ifindex)
+{
+	for (size_t i = 0; i < e->n_saved; i++)
+		if (e->saved[i].ifindex == ifindex) {
+			e->saved[i] = e->saved[--e->n_saved];
+			return;
+		}
+}
+
+static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c)
+{
+	struct rr_engine *e = a->e;
+	struct rr_saved_sysctl s = {.ifindex = c->ifindex, .value = c->found};
+	int r;
+
+	memcpy(s.name, c->name, IFNAMSIZ);
+	/* The value found goes to the store before it is overwritten, or never. */
+	if (a->commit && c->save && (r = store_sysctl_save(e->statedir, &s)) < 0) {
+		log_error("cannot save src_valid_mark of %s in %s: %s", c->name, e->statedir,
+			  strerror(-r));
+		return apply_failed(a, r);
+	}
+	if (a->commit && c->save)
+		apply_saved_add(e, &s);
+	r = a->be->ops->sysctl_set(a->be->data, c->name, c->value);
+	if (r == -ENOENT)
+		return; /* gone since the dump: a link event follows */
+	if (r < 0) {
+		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", c->name, strerror(-r));
+		return apply_failed(a, r);
+	}
+	log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d", c->name, c->value);
+	a->changes++;
+	for (size_t i = 0; a->commit && i < e->n_sysctls; i++)
+		if (e->sysctls[i].ifindex == c->ifindex)
+			e->sysctls[i].value = c->value;
+}
+
+static void apply_sysctl_restore(struct apply *a, const struct rr_sysctl_change *c)
+{
+	int r = 0;
+
+	if (c->write) {
+		r = a->be->ops->sysctl_set(a->be->data, c->name, c->value);
+		if (r < 0 && r != -ENOENT) {
+			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: cannot restore %d: %s",
+				  c->name, c->value, strerror(-r));
+			return apply_failed(a, r); /* kept in the store: tried again */
+		}
+		if (r == 0) {
+			log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored", c->name,
+				 c->value);
+			a->changes++;
+		}
+	}
+	if (a->commit) {
+		(void)store_sysctl_forget(a->e->statedir, c->ifindex);
+		apply_saved_forget(a->e, c->ifindex);
+	}
+}
+
+/* After our own change: how the kernel lists the table now, kept in the store. */
+static void apply_nft_record(struct apply *a, const struct rr_desired *d)
+{
+	struct rr_engine *e = a->e;
+	char *listing = NULL;
+	int r = a->be->ops->nft_list(a->be->data, &listing);
+
+	ruleset_state_clear(&e->nft_record);
+	e->nft = (struct rr_nft_observed){.present = r == 0, .listing_hash = ruleset_hash(listing)};
+	free(listing);
+	if (r < 0) {
+		/* Installed, but not known as ours: the next look replaces it. */
+		log_warning("nft: cannot list table inet %s after a change: %s", RULESET_TABLE,
+			    engine_nft_error(e, r));
+		e->pending |= RR_DIRTY_NFT;
+		return;
+	}
+	e->nft_record = d->nft;
+	e->nft_record.entries = calloc(d->nft.n_entries + 1, sizeof(*d->nft.entries));
+	if (!e->nft_record.entries) {
+		e->nft_record = (struct ruleset_state){0};
+		return;
+	}
+	memcpy(e->nft_record.entries, d->nft.entries, d->nft.n_entries * sizeof(*d->nft.entries));
+	e->nft_record.listing_hash = e->nft.listing_hash;
+	if ((r = store_nft_write(e->statedir, &e->nft_record)) < 0)
+		log_warning("cannot save nft state in %s: %s, ignoring", e->statedir, strerror(-r));
+}
+
+static void apply_nft(struct apply *a, const struct rr_desired *d, const struct rr_plan *p)
+{
+	struct rr_engine *e = a->e;
+	const char *commands = p->nft_commands;
+	char *replace = NULL;
+	int r = a->be->ops->nft_apply(a->be->data, commands);
+
+	if (r < 0 && p->nft == RR_NFT_DELTA) {
+		log_warning("nft: delta failed (%s), replacing the table", engine_nft_error(e, r));
+		if ((r = ruleset_replace_commands(d->nft_text, &replace)) == 0)
+			r = a->be->ops->nft_apply(a->be->data, replace);
+		free(replace);
+		if (r == 0)
+			log_info("nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
+				 d->nft.n_entries, d->nft.n_entries == 1 ? "" : "s");
+	} else if (r == 0 && p->nft == RR_NFT_DELTA) {
+		log_info("nft: updated table inet %s for the changed interfaces", RULESET_TABLE);
+	} else if (r == 0 && p->nft == RR_NFT_REPLACE) {
+		log_info("nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
+			 d->nft.n_entries, d->nft.n_entries == 1 ? "" : "s");
+	} else if (r == 0) {
+		log_info("nft: deleted table inet %s", RULESET_TABLE);
+	}
+	if (r < 0) {
+		log_error("nft: cannot %s table inet %s: %s",
+			  p->nft == RR_NFT_DELETE ? "delete" : "install", RULESET_TABLE,
+			  engine_nft_error(e, r));
+		return apply_failed(a, r);
+	}
+	a->changes++;
+	if (!a->commit)
+		return;
+	if (p->nft != RR_NFT_DELETE)
+		return apply_nft_record(a, d);
+	e->nft = (struct rr_nft_observed){0};
+	ruleset_state_clear(&e->nft_record);
+	(void)store_nft_remove(e->statedir);
+}
+
+/* One rule or route change; adding what exists and deleting what is gone count as converged. */
+static void apply_result(struct apply *a, int r, bool add, const char *what, const char *desc)
+{
+	if (add && r == -EEXIST) {
+		log_debug("%s: %s exists, not ours, ignoring", what, desc);
+	} else if (!add && (r == -ENOENT || r == -ESRCH)) {
+		log_debug("%s: %s already gone", what, desc);
+	} else if (r < 0) {
+		log_msg(stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
+		apply_failed(a, r);
+	} else {
+		log_info("%s: %s", what, desc);
+		a->changes++;
+	}
+}
+
+/*
+ * The fixed order: src_valid_mark first (rp_filter must honour marks before
+ * there are any), the nft table, routes (connected before gateway routes, see
+ * plan.h), then the rules that use them; deletions after additions (rules
+ * before the routes they use), so that a changed table never leaves marked
+ * traffic without a rule in between; the table and sysctls of --cleanup last.
+ */
+static int engine_apply(struct rr_engine *e, const struct rr_backend *be,
+			const struct rr_desired *d, const struct rr_plan *p, bool commit)
+{
+	const struct rr_backend_ops *ops = be->ops;
+	struct apply a = {.e = e, .be = be, .commit = commit};
+	char buf[256];
+
+	for (size_t i = 0; i < p->n_sysctl_set; i++)
+		apply_sysctl_set(&a, &p->sysctl_set[i]);
+	if (p->nft == RR_NFT_DELTA || p->nft == RR_NFT_REPLACE)
+		apply_nft(&a, d, p);
+	for (size_t i = 0; i < p->add.n_routes; i++) {
+		bool rep = p->routes_replace[i];
+
+		route_format(&p->add.routes[i], &e->view, buf, sizeof(buf));
+		apply_result(&a, (rep ? ops->route_replace : ops->route_add)(be->data, &p->add.routes[i]),
+			     true, rep ? "route replaced" : "route added", buf);
+	}
+	for (size_t i = 0; i < p->add.n_rules; i++) {
+		rule_format(&p->add.rules[i], buf, sizeof(buf));
+		apply_result(&a, ops->rule_add(be->data, &p->add.rules[i]), true, "rule added", buf);
+	}
+	for (size_t i = 0; i < p->del.n_rules; i++) {
+		rule_format(&p->del.rules[i], buf, sizeof(buf));
+		apply_result(&a, ops->rule_del(be->data, &p->del.rules[i]), false, "rule deleted", buf);
+	}
+	for (size_t i = 0; i < p->del.n_routes; i++) {
+		route_format(&p->del.routes[i], &e->view, buf, sizeof(buf));
+		apply_result(&a, ops->route_del(be->data, &p->del.routes[i]), false, "route deleted",
+			     buf);
+	}
+	if (p->nft == RR_NFT_DELETE)
+		apply_nft(&a, d, p);
+	for (size_t i = 0; i < p->n_sysctl_restore; i++)
+		apply_sysctl_restore(&a, &p->sysctl_restore[i]);
+	/* Even a partly failed apply changed the kernel: read rules and routes again. */
+	if (commit && (p->add.n_routes || p->add.n_rules || p->del.n_rules || p->del.n_routes))
+		e->pending |= RR_DIRTY_ROUTES | RR_DIRTY_RULES;
+	return a.err < 0 ? a.err : a.changes;
+}
+
+/* Plan and apply; none: against nothing (--cleanup). */
+static int engine_converge(struct rr_engine *e, bool none)
+{
+	struct rr_desired d = {0};
+	struct rr_plan p = {0};
+	unsigned was = e->pending;
+	int r;
+
+	r = engine_plan(e, none, &d, &p);
+	if (r >= 0) {
+		/* Read, so no longer pending; what the apply changes is marked again there. */
+		e->pending = 0;
+		r = engine_apply(e, &e->be, &d, &p, true);
+	}
+	/* Any failure: the next reconcile reads and checks everything. */
+	if (r < 0)
+		e->pending = RR_DIRTY_ALL | was;
+	plan_clear(&p);
+	desired_clear(&d);
+	return r;
+}
+
+int engine_reconcile(struct rr_engine *e, unsigned dirty)
+{
+	e->pending |= dirty;
+	return engine_converge(e, false);
+}
 
 int engine_cleanup(struct rr_engine *e)
 {
-	struct rr_desired none = {0};
-	int r, changes = 0, err = 0;
+	int r;
 
-	if ((r = engine_observe(e, RR_DIRTY_ALL)) < 0)
-		return r;
-	r = engine_routes_rules(e, &none);
-	if (r < 0)
-		err = r;
-	else
-		changes += r;
-	{
-		char *listing = NULL;
-
-		/* Only when it is there: deleting nothing would log a change. */
-		r = ruleset_list(e->nft, &listing);
-		free(listing);
-		r = r == -ENOENT ? 0 : engine_nft_remove(e);
-	}
-	if (r < 0)
-		err = err ?: r;
-	else
-		changes += r;
-	nft_state_remove(e);
-	{
-		const struct sysctl_restore_ops ops = {
-			.name_of = iface_name_of, .done = restored, .userdata = e,
-		};
-
-		r = sysctl_restore(e->statedir, &ops);
-	}
-	if (r < 0)
-		err = err ?: r;
-	else
-		changes += r;
+	e->pending = RR_DIRTY_ALL;
+	r = engine_converge(e, true);
+	if (r >= 0)
+		(void)store_nft_remove(e->statedir);
 	e->view_valid = false;
-	return err < 0 ? err : changes;
+	return r;
 }
 
 int engine_dry_run(struct rr_engine *e, FILE *out)
 {
 	struct rr_desired d = {0};
 	struct rr_plan p = {0};
+	struct rr_backend printer = {0};
 	char buf[256];
-	char *text = NULL;
 	int r;
 
-	if ((r = engine_desired(e, RR_DIRTY_ALL, &d)) < 0)
-		return r;
-	if ((r = ruleset_render(e->config, &text)) < 0)
+	e->pending = RR_DIRTY_ALL;
+	if ((r = engine_plan(e, false, &d, &p)) < 0)
 		goto out;
-	fprintf(out, "# nftables\n%s", text ? text : "# (no table: nothing configured)\n");
+	fprintf(out, "# nftables\n%s", d.nft_text ? d.nft_text : "# (no table: nothing configured)\n");
 	fprintf(out, "\n# rules\n");
 	for (size_t i = 0; i < d.want.n_rules; i++) {
 		rule_format(&d.want.rules[i], buf, sizeof(buf));
@@ -586,16 +595,22 @@ int engine_dry_run(struct rr_engine *e, FILE *out)
 	for (size_t i = 0; i < d.n_sysctls; i++)
 		fprintf(out, "net.ipv4.conf.%s.src_valid_mark = 1\n", d.sysctls[i]);
 	fprintf(out, "\n# status\n%s\n", e->status);
-
-	if ((r = engine_plan(e, &d, &p)) < 0)
+	fprintf(out, "\n# changes, in the order they would be applied\n");
+	if ((r = backend_printer_open(&e->be, &e->view, out, &printer)) < 0)
 		goto out;
-	fprintf(out, "\n# changes to rules and routes\n");
-	engine_walk(e, &p, engine_print_step, out);
 	if (!plan_size(&p))
 		fprintf(out, "(none)\n");
+	/* Log lines of the would-be changes are quiet: the printer says it all. */
+	{
+		int level = log_max_level;
+
+		log_max_level = 3;
+		r = engine_apply(e, &printer, &d, &p, false);
+		log_max_level = level;
+	}
+	backend_close(&printer);
 out:
-	free(text);
 	plan_clear(&p);
 	desired_clear(&d);
-	return r;
+	return r < 0 ? r : 0;
 }

@@ -2,57 +2,71 @@
 #pragma once
 
 /*
- * The reconcile engine: observed (netlink dump) -> desired -> plan -> apply,
- * plus the nft table and the sysctls. Used by --once, --cleanup, --dry-run
- * and the daemon alike.
+ * The reconcile engine, one path for every kind of state:
+ *   observe (back end) -> desired (pure) -> plan (pure) -> apply (back end).
+ * Used by --once, --cleanup, --dry-run and the daemon alike.
+ *
+ * Work is never lost: what a caller marks dirty stays pending in the engine
+ * until a reconcile has applied everything; any failure makes the next one
+ * read and check everything again, whatever the caller marks then.
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "backend.h"
 #include "config.h"
 #include "desired.h"
 #include "view.h"
 
 enum {
-	RR_DIRTY_LINKS = 1 << 0,
-	RR_DIRTY_ADDRS = 1 << 1,
-	RR_DIRTY_ROUTES = 1 << 2,
-	RR_DIRTY_RULES = 1 << 3,
-	RR_DIRTY_NFT = 1 << 4,
-	RR_DIRTY_ALL = (1 << 5) - 1,
+	RR_DIRTY_LINKS = RR_PART_LINKS,
+	RR_DIRTY_ADDRS = RR_PART_ADDRS,
+	RR_DIRTY_ROUTES = RR_PART_ROUTES,
+	RR_DIRTY_RULES = RR_PART_RULES,
+	RR_DIRTY_NFT = 1 << 4,    /* list the nft table again */
+	RR_DIRTY_SYSCTL = 1 << 5, /* read src_valid_mark again */
+	RR_DIRTY_ALL = (1 << 6) - 1,
 };
 
 struct rr_engine;
 
-int engine_new(const char *statedir, struct rr_engine **ret);
+/*
+ * be: the back end, owned by the engine from now on (NULL: the real kernel).
+ * statedir: where what must outlive the process is kept (store.h).
+ */
+int engine_new(const char *statedir, struct rr_backend *be, struct rr_engine **ret);
 void engine_free(struct rr_engine *e);
 
-/* Takes ownership of c; the old config's objects go at the next reconcile. */
+/* Takes ownership of c (NULL: nothing configured); the old config's objects go at the next reconcile. */
 void engine_set_config(struct rr_engine *e, struct rr_config *c);
 const struct rr_config *engine_config(struct rr_engine *e);
 
 /*
- * Bring the kernel to the desired state. `dirty` says which parts of the
- * kernel view to read again. Returns the number of changes made, or a
- * negative errno (each failure is logged once here).
+ * Bring the kernel to the desired state. `dirty` adds to the parts of the
+ * kernel to read again. Returns the number of changes made, or a negative
+ * errno (each failure is logged once here; -EINTR: a dump was interrupted
+ * by concurrent changes, i.e. the kernel is busy).
  */
 int engine_reconcile(struct rr_engine *e, unsigned dirty);
+/* RR_DIRTY_* parts still to be read or applied (non-zero after a failure). */
+unsigned engine_pending(const struct rr_engine *e);
 
-/* Print the desired state to out, changing nothing. */
+/* Print the desired state and the plan to out, changing nothing. */
 int engine_dry_run(struct rr_engine *e, FILE *out);
 
-/* Remove everything tagged as replyroute's and restore saved sysctls. */
+/* Remove everything tagged as replyroute's and restore saved sysctls (the plan against nothing). */
 int engine_cleanup(struct rr_engine *e);
 
 /* Per-interface summary for STATUS=, valid after a reconcile. */
 const char *engine_status(struct rr_engine *e);
+/* The table of configured interface i (0: not allocated yet). */
+uint32_t engine_table(const struct rr_engine *e, size_t i);
 
 /* Whether a route change in this table can matter (main, ours, or not yet known). */
 bool engine_table_relevant(struct rr_engine *e, uint32_t table);
-
 /* nftables transactions of ours so far, to recognise their NEWGEN notifications. */
 uint64_t engine_nft_commits(struct rr_engine *e);
-
 /* Netlink port id of the command socket, to recognise our own notifications. */
 uint32_t engine_nl_port(struct rr_engine *e);

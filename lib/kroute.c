@@ -243,22 +243,22 @@ static void dump_rule(struct nl_object *o, void *arg)
 
 static void view_clear_parts(struct rr_view *v, unsigned parts)
 {
-	if (parts & KR_DUMP_LINKS) {
+	if (parts & RR_PART_LINKS) {
 		free(v->links);
 		v->links = NULL;
 		v->n_links = 0;
 	}
-	if (parts & KR_DUMP_ADDRS) {
+	if (parts & RR_PART_ADDRS) {
 		free(v->addrs);
 		v->addrs = NULL;
 		v->n_addrs = 0;
 	}
-	if (parts & KR_DUMP_ROUTES) {
+	if (parts & RR_PART_ROUTES) {
 		free(v->routes);
 		v->routes = NULL;
 		v->n_routes = 0;
 	}
-	if (parts & KR_DUMP_RULES) {
+	if (parts & RR_PART_RULES) {
 		free(v->rules);
 		v->rules = NULL;
 		v->n_rules = 0;
@@ -317,10 +317,10 @@ int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts)
 		int type;
 		void (*fn)(struct nl_object *, void *);
 	} what[] = {
-		{KR_DUMP_LINKS, RTM_GETLINK, dump_link},
-		{KR_DUMP_ADDRS, RTM_GETADDR, dump_addr},
-		{KR_DUMP_ROUTES, RTM_GETROUTE, dump_route},
-		{KR_DUMP_RULES, RTM_GETRULE, dump_rule},
+		{RR_PART_LINKS, RTM_GETLINK, dump_link},
+		{RR_PART_ADDRS, RTM_GETADDR, dump_addr},
+		{RR_PART_ROUTES, RTM_GETROUTE, dump_route},
+		{RR_PART_RULES, RTM_GETRULE, dump_rule},
 	};
 	struct dump_ctx d = {.v = v};
 	int r = 0;
@@ -385,7 +385,7 @@ int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r)
 	n->last_errno = 0;
 	ret = kr_result(n, rtnl_rule_add(n->sk, nr, NLM_F_EXCL));
 	rtnl_rule_put(nr);
-	return ret == -EEXIST ? 0 : ret;
+	return ret;
 }
 
 int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r)
@@ -398,7 +398,7 @@ int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r)
 	n->last_errno = 0;
 	ret = kr_result(n, rtnl_rule_delete(n->sk, nr, 0));
 	rtnl_rule_put(nr);
-	return ret == -ENOENT || ret == -ESRCH ? 0 : ret;
+	return ret;
 }
 
 static struct rtnl_route *route_to_nl(const struct rr_route *r)
@@ -471,5 +471,5 @@ int kr_route_del(struct rr_kroute *n, const struct rr_route *r)
 	n->last_errno = 0;
 	ret = kr_result(n, rtnl_route_delete(n->sk, nr, 0));
 	rtnl_route_put(nr);
-	return ret == -ENOENT || ret == -ESRCH ? 0 : ret;
+	return ret;
 }

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,53 +93,6 @@ int ruleset_state_from_config(const struct rr_config *c, struct ruleset_state *r
 	return 0;
 }
 
-int ruleset_state_read(const char *path, struct ruleset_state *ret)
-{
-	struct ruleset_state s = {0};
-	char name[IFNAMSIZ + 1] = "";
-	uint32_t mark;
-	FILE *f = fopen(path, "re");
-	int r = 0;
-
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%" SCNx64 " %" SCNx64 " %" SCNx32, &s.text_hash, &s.listing_hash,
-		   &s.mask) != 3)
-		r = -EINVAL;
-	while (r == 0 && fscanf(f, "%15s %" SCNx32, name, &mark) == 2) {
-		void *p = realloc(s.entries, (s.n_entries + 1) * sizeof(*s.entries));
-
-		if (!p) {
-			r = -ENOMEM;
-			break;
-		}
-		s.entries = p;
-		memset(&s.entries[s.n_entries], 0, sizeof(*s.entries));
-		memcpy(s.entries[s.n_entries].name, name, IFNAMSIZ - 1);
-		s.entries[s.n_entries++].mark = mark;
-	}
-	fclose(f);
-	if (r < 0) {
-		ruleset_state_clear(&s);
-		return r;
-	}
-	*ret = s;
-	return 0;
-}
-
-int ruleset_state_write(const char *path, const struct ruleset_state *s)
-{
-	FILE *f = fopen(path, "we");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "%016" PRIx64 " %016" PRIx64 " %#" PRIx32 "\n", s->text_hash, s->listing_hash,
-		s->mask);
-	for (size_t i = 0; i < s->n_entries; i++)
-		fprintf(f, "%s %#" PRIx32 "\n", s->entries[i].name, s->entries[i].mark);
-	return fclose(f) == 0 ? 0 : -errno;
-}
-
 static bool state_has(const struct ruleset_state *s, const char *name, uint32_t mark)
 {
 	for (size_t i = 0; i < s->n_entries; i++)
@@ -217,101 +169,11 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 	return 0;
 }
 
-struct rr_ruleset {
-	struct nft_ctx *ctx;
-	uint64_t commits; /* transactions that changed the ruleset */
-	char error[512];
-};
-
-int ruleset_open(struct rr_ruleset **ret)
-{
-	struct rr_ruleset *n = calloc(1, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	n->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!n->ctx) {
-		free(n);
-		return -ENOMEM;
-	}
-	if (nft_ctx_buffer_output(n->ctx) != 0 || nft_ctx_buffer_error(n->ctx) != 0) {
-		ruleset_close(n);
-		return -ENOMEM;
-	}
-	*ret = n;
-	return 0;
-}
-
-void ruleset_close(struct rr_ruleset *n)
-{
-	if (!n)
-		return;
-	nft_ctx_free(n->ctx);
-	free(n);
-}
-
-static int ruleset_run(struct rr_ruleset *n, const char *cmd)
-{
-	int r = nft_run_cmd_from_buffer(n->ctx, cmd);
-	const char *err = nft_ctx_get_error_buffer(n->ctx);
-	size_t l;
-
-	snprintf(n->error, sizeof(n->error), "%s", r == 0 || !err ? "" : err);
-	l = strlen(n->error);
-	while (l && (n->error[l - 1] == '\n' || n->error[l - 1] == ' '))
-		n->error[--l] = '\0';
-	for (char *p = n->error; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	return r == 0 ? 0 : -EIO;
-}
-
-int ruleset_replace(struct rr_ruleset *n, const char *text)
+int ruleset_replace_commands(const char *text, char **ret)
 {
 	/* Declaring the table first makes the delete valid whether or not it exists. */
 	static const char head[] = "table inet " RULESET_TABLE "\n"
 				   "delete table inet " RULESET_TABLE "\n";
-	char *cmd;
-	int r;
 
-	if (asprintf(&cmd, "%s%s", head, text ? text : "") < 0)
-		return -ENOMEM;
-	r = ruleset_run(n, cmd);
-	free(cmd);
-	if (r == 0)
-		n->commits++;
-	return r;
-}
-
-int ruleset_list(struct rr_ruleset *n, char **ret)
-{
-	const char *out;
-	int r;
-
-	*ret = NULL;
-	r = ruleset_run(n, "list table inet " RULESET_TABLE);
-	out = nft_ctx_get_output_buffer(n->ctx);
-	if (r < 0)
-		return strstr(n->error, "No such file") ? -ENOENT : r;
-	*ret = strdup(out ? out : "");
-	return *ret ? 0 : -ENOMEM;
-}
-
-const char *ruleset_error(struct rr_ruleset *n)
-{
-	return n->error;
-}
-
-int ruleset_apply(struct rr_ruleset *n, const char *commands)
-{
-	int r = ruleset_run(n, commands);
-
-	if (r == 0)
-		n->commits++;
-	return r;
-}
-
-uint64_t ruleset_commits(const struct rr_ruleset *n)
-{
-	return n->commits;
+	return asprintf(ret, "%s%s", head, text ? text : "") < 0 ? -ENOMEM : 0;
 }

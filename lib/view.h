@@ -61,6 +61,15 @@ struct rr_rule {
 	bool other;     /* carries selectors replyroute never sets */
 };
 
+/* The parts of a view, each read whole by one dump. */
+enum {
+	RR_PART_LINKS = 1 << 0,
+	RR_PART_ADDRS = 1 << 1,
+	RR_PART_ROUTES = 1 << 2,
+	RR_PART_RULES = 1 << 3,
+	RR_PART_ALL = (1 << 4) - 1,
+};
+
 struct rr_view {
 	struct rr_link *links;
 	size_t n_links;

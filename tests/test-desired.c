@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "desired.h"
+#include "plan.h"
 #include "ruleset.h"
 
 #define PROTO 205
@@ -120,7 +121,7 @@ static void test_seed(void)
 	ic.gateway4 = A("203.0.113.1");
 	c = config1(&ic);
 	seed_view(&v);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.want.n_rules == 1);
 	CHECK(d.want.rules[0].fwmark == 1 && d.want.rules[0].fwmask == 0xff && d.want.rules[0].table == 100);
 	CHECK(d.want.rules[0].priority == 1000 && d.want.rules[0].protocol == PROTO);
@@ -152,12 +153,12 @@ static void test_learned_gateway_lowest_metric(void)
 	seed_view(&v); /* default via 203.0.113.1 metric 0 on eth1 */
 	default_add(&v, 3, "203.0.113.9", 50);
 	default_add(&v, 2, "192.0.2.1", 10); /* another interface: never learned */
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.1") == 0);
 	desired_clear(&d);
 	v.routes[0].metric = 100; /* now .9 has the lowest metric */
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.9") == 0);
 	desired_clear(&d);
@@ -174,7 +175,7 @@ static void test_no_gateway(void)
 
 	link_add(&v, 3, "eth1", UP);
 	addr_add(&v, 3, "203.0.113.2", 24, 0);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(find_route(&d, "0.0.0.0", 0) == NULL);
 	CHECK(find_route(&d, "203.0.113.0", 24) != NULL);
 	CHECK(d.want.n_rules == 1);
@@ -195,7 +196,7 @@ static void test_onlink_gateway(void)
 	link_add(&v, 3, "eth1", UP);
 	addr_add(&v, 3, "203.0.113.2", 32, 0); /* a /32 lease */
 	ic.gateway4 = A("198.51.100.1");
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && r->onlink);
 	CHECK(find_route(&d, "203.0.113.2", 32) == NULL); /* no prefix route for a /32 */
@@ -216,7 +217,7 @@ static void test_point_to_point(void)
 	addr_add(&v, 5, "198.18.0.2", 32, 0);
 	a = &v.addrs[0];
 	a->peer = A("198.18.0.1");
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && r->gw.family == 0 && r->oif == 5 && r->scope == RT_SCOPE_LINK);
 	r = find_route(&d, "198.18.0.1", 32);
@@ -234,7 +235,7 @@ static void test_absent_and_down(void)
 	char status[256];
 
 	link_add(&v, 2, "eth0", UP);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.want.n_rules == 0 && d.want.n_routes == 0 && d.n_sysctls == 0);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: waiting for link") == 0);
@@ -242,7 +243,7 @@ static void test_absent_and_down(void)
 
 	link_add(&v, 3, "eth1", 0);
 	addr_add(&v, 3, "203.0.113.2", 24, 0);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.want.n_rules == 0 && d.want.n_routes == 0);
 	CHECK(d.n_sysctls == 1); /* present: the sysctl is set even while down */
 	desired_status(&d, status, sizeof(status));
@@ -250,7 +251,7 @@ static void test_absent_and_down(void)
 	desired_clear(&d);
 
 	v.links[1].flags = IFF_UP; /* up, no carrier */
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.want.n_rules == 0 && d.want.n_routes == 0);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: no carrier") == 0);
@@ -272,7 +273,7 @@ static void test_several_addresses(void)
 	addr_add(&v, 3, "203.0.113.10", 24, IFA_F_SECONDARY);
 	addr_add(&v, 3, "198.51.100.7", 24, 0);
 	default_add(&v, 3, "203.0.113.1", 0);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	/* Primary before secondary, then the kernel's order: 203.0.113.20. */
 	CHECK(d.ifaces[0].src[0].family == AF_INET &&
 	      strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "203.0.113.20") == 0);
@@ -287,12 +288,12 @@ static void test_several_addresses(void)
 	{
 		struct rr_sticky st = {.name = "eth1", .src = {A("198.51.100.7")}};
 
-		CHECK(desired_compute(&c, &v, PROTO, &st, 1, &d) == 0);
+		CHECK(desired_compute(&c, NULL, &v, PROTO, &st, 1, &d) == 0);
 		CHECK(strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "198.51.100.7") == 0);
 		desired_clear(&d);
 		/* Gone: the usual choice again. */
 		st.src[0] = A("198.51.100.99");
-		CHECK(desired_compute(&c, &v, PROTO, &st, 1, &d) == 0);
+		CHECK(desired_compute(&c, NULL, &v, PROTO, &st, 1, &d) == 0);
 		CHECK(strcmp(inet_ntoa(d.ifaces[0].src[0].v4), "203.0.113.20") == 0);
 		desired_clear(&d);
 	}
@@ -310,7 +311,7 @@ static void test_ipv6(void)
 
 	link_add(&v, 3, "eth1", UP);
 	addr_add(&v, 3, "2001:db8:1::2", 64, IFA_F_TENTATIVE);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.want.n_rules == 0); /* a tentative address is waited for */
 	CHECK(d.ifaces[0].state == RR_IFACE_NO_ADDRESS);
 	desired_clear(&d);
@@ -323,7 +324,7 @@ static void test_ipv6(void)
 	ll->prefixlen = 64;
 	ll->scope = RT_SCOPE_LINK;
 	default_add(&v, 3, "fe80::1", 1024);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(d.want.n_rules == 1 && d.want.rules[0].family == AF_INET6);
 	r = find_route(&d, "::", 0);
 	CHECK(r && r->metric == 1024 && !r->onlink && r->gw.family == AF_INET6);
@@ -337,6 +338,34 @@ static void test_ipv6(void)
 }
 
 /* The plan: converged means empty; foreign objects are never deleted. */
+/* Plan rules and routes against v (no nft table, no sysctls observed). */
+static int plan_rr(const struct rr_config *c, const struct rr_desired *d, const struct rr_view *v,
+		   struct rr_plan *p, size_t *ret_n_tables)
+{
+	uint32_t own[8];
+	uint32_t *tables = NULL;
+	size_t n_tables = 0;
+	struct rr_observed o = {.view = v};
+	int r;
+
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		own[i] = c->ifaces[i].table;
+	if ((r = plan_tables(own, c->n_ifaces, v, PROTO, &tables, &n_tables)) < 0)
+		return r;
+	o.tables = tables;
+	o.n_tables = n_tables;
+	r = plan_compute(d, &o, PROTO, p);
+	free(tables);
+	if (ret_n_tables)
+		*ret_n_tables = n_tables;
+	return r;
+}
+
+static size_t plan_rr_size(const struct rr_plan *p)
+{
+	return p->add.n_rules + p->add.n_routes + p->del.n_rules + p->del.n_routes;
+}
+
 static void test_plan(void)
 {
 	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
@@ -344,18 +373,15 @@ static void test_plan(void)
 	struct rr_view v = {0};
 	struct rr_desired d = {0};
 	struct rr_plan p = {0};
-	uint32_t *tables;
 	size_t n_tables;
 	struct rr_rule *foreign_rule, *stale_rule;
 	struct rr_route *foreign_route;
 
 	seed_view(&v);
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
-	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(plan_rr(&c, &d, &v, &p, NULL) == 0);
 	CHECK(p.add.n_rules == 1 && p.add.n_routes == 3 && !p.del.n_rules && !p.del.n_routes);
 	plan_clear(&p);
-	free(tables);
 
 	/* Pretend it was applied, plus a foreign rule and route in our table. */
 	for (size_t i = 0; i < d.want.n_routes; i++)
@@ -368,11 +394,9 @@ static void test_plan(void)
 	*foreign_route = d.want.routes[0];
 	foreign_route->protocol = RTPROT_STATIC;
 	foreign_route->dst_len = 8;
-	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
-	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
-	CHECK(plan_size(&p) == 0);
+	CHECK(plan_rr(&c, &d, &v, &p, NULL) == 0);
+	CHECK(plan_rr_size(&p) == 0);
 	plan_clear(&p);
-	free(tables);
 
 	/* A leftover of an earlier run pointing at table 200: its routes there go too. */
 	stale_rule = view_add_rule(&v);
@@ -384,25 +408,21 @@ static void test_plan(void)
 		*stale = d.want.routes[0];
 		stale->table = 200;
 	}
-	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
+	CHECK(plan_rr(&c, &d, &v, &p, &n_tables) == 0);
 	CHECK(n_tables == 2);
-	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
 	CHECK(p.del.n_rules == 1 && p.del.rules[0].table == 200);
 	CHECK(p.del.n_routes == 1 && p.del.routes[0].table == 200);
 	CHECK(p.add.n_rules == 0 && p.add.n_routes == 0);
 	plan_clear(&p);
-	free(tables);
 
 	/* Gateway changed: our default route is replaced, not deleted and added. */
 	desired_clear(&d);
 	ic.gateway4 = A("203.0.113.254");
-	CHECK(desired_compute(&c, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(plan_tables(&c, &v, PROTO, &tables, &n_tables) == 0);
-	CHECK(plan_compute(&d, &v, PROTO, tables, n_tables, &p) == 0);
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
+	CHECK(plan_rr(&c, &d, &v, &p, NULL) == 0);
 	CHECK(p.add.n_routes == 1 && p.routes_replace[0]);
 	CHECK(p.del.n_routes == 1 && p.del.routes[0].table == 200);
 	plan_clear(&p);
-	free(tables);
 	desired_clear(&d);
 	view_clear(&v);
 }
@@ -465,22 +485,24 @@ static void test_assign_tables(void)
 	struct rr_view v = {0};
 	struct rr_route *foreign = view_add_route(&v);
 	struct rr_rule *ours;
+	uint32_t tables[3] = {0};
 
 	ics[0].table_auto = ics[2].table_auto = true;
 	foreign->table = 1002; /* someone's route */
 	foreign->protocol = RTPROT_STATIC;
-	CHECK(desired_assign_tables(&c, &v, PROTO) == 2);
+	CHECK(desired_assign_tables(&c, &v, PROTO, tables) == 2);
 	/* 1000 named in rt_tables, 1001 configured, 1002 in use. */
-	CHECK(ics[0].table == 1003 && ics[2].table == 1004);
-	CHECK(desired_assign_tables(&c, &v, PROTO) == 0);
+	CHECK(tables[0] == 1003 && tables[1] == 1001 && tables[2] == 1004);
+	CHECK(desired_assign_tables(&c, &v, PROTO, tables) == 0);
+	CHECK(ics[0].table == 0 && ics[2].table == 0); /* the config is not written to */
 
 	/* A restart finds replyroute's own rule for the mark and keeps its table. */
-	ics[0].table = ics[2].table = 0;
+	memset(tables, 0, sizeof(tables));
 	ours = view_add_rule(&v);
 	*ours = (struct rr_rule){.family = AF_INET, .table = 1500, .fwmark = 0x3, .fwmask = 0xff,
 				 .protocol = PROTO, .action = FR_ACT_TO_TBL};
-	CHECK(desired_assign_tables(&c, &v, PROTO) == 2);
-	CHECK(ics[2].table == 1500 && ics[0].table == 1003);
+	CHECK(desired_assign_tables(&c, &v, PROTO, tables) == 2);
+	CHECK(tables[2] == 1500 && tables[0] == 1003);
 	view_clear(&v);
 }
 
