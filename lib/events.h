@@ -4,7 +4,8 @@
 /*
  * Which parts of the kernel view a netlink notification makes dirty. Pure:
  * it reads the message and the callbacks below, nothing else, so that a test
- * can feed it crafted messages.
+ * can feed it crafted messages. Without table_relevant every table is
+ * relevant; without own_commits no commit of ours is ever pending.
  */
 
 #include <linux/netlink.h>
