@@ -2,8 +2,6 @@
 #include "daemon.h"
 
 #include <errno.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
@@ -19,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "log.h"
-#include "ruleset.h"
 
 #define RCVBUF_DEFAULT (8 * 1024 * 1024)
 #define RETRY_MIN_USEC (500 * 1000ULL)
@@ -33,8 +31,7 @@ struct daemon {
 	struct nl_sock *rtnl, *nfnl;
 	sd_event_source *reconcile_src, *retry_src;
 	unsigned dirty;
-	bool nft_batch_ours_table; /* an event of the current nft batch touched our table */
-	uint64_t nft_commits_seen;  /* NEWGENs recognised as our own transactions */
+	struct rr_events events; /* classifies the notifications */
 	uint64_t retry_usec;
 	char status[4096];
 	char reload_error[512]; /* the last rejected reload's first error, until one succeeds */
@@ -131,94 +128,37 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-/* The table of a route message; 0 if it cannot be read. */
-static uint32_t route_table(struct nlmsghdr *h)
-{
-	struct rtmsg *rtm;
-	struct nlattr *a;
-
-	if (!nlmsg_valid_hdr(h, sizeof(*rtm)))
-		return 0;
-	rtm = nlmsg_data(h);
-	a = nlmsg_find_attr(h, sizeof(*rtm), RTA_TABLE);
-	return a && nla_len(a) >= 4 ? nla_get_u32(a) : rtm->rtm_table;
-}
-
 static int rtnl_msg(struct nl_msg *msg, void *arg)
 {
 	struct daemon *d = arg;
 	struct nlmsghdr *h = nlmsg_hdr(msg);
 
-	/* Echoes of our own requests tell nothing new. */
-	if (h->nlmsg_pid && h->nlmsg_pid == engine_nl_port(d->engine))
-		return NL_OK;
-	switch (h->nlmsg_type) {
-	case RTM_NEWLINK:
-	case RTM_DELLINK:
-		d->dirty |= RR_DIRTY_LINKS;
-		break;
-	case RTM_NEWADDR:
-	case RTM_DELADDR:
-		d->dirty |= RR_DIRTY_ADDRS;
-		break;
-	case RTM_NEWROUTE:
-	case RTM_DELROUTE:
-		/* Routes of other tables (local, someone's policy tables) never matter. */
-		if (route_table(h) == 0 || engine_table_relevant(d->engine, route_table(h)))
-			d->dirty |= RR_DIRTY_ROUTES;
-		break;
-	case RTM_NEWRULE:
-	case RTM_DELRULE:
-		d->dirty |= RR_DIRTY_RULES;
-		break;
-	default:
-		break;
-	}
+	/* libnl has checked nlmsg_len against the datagram (nlmsg_ok) and copied that much. */
+	d->dirty |= events_rtnl(&d->events, h, h->nlmsg_len);
 	return NL_OK;
 }
 
-/* Each nftables transaction ends with NEWGEN naming the process that made it. */
 static int nfnl_msg(struct nl_msg *msg, void *arg)
 {
 	struct daemon *d = arg;
 	struct nlmsghdr *h = nlmsg_hdr(msg);
-	struct nlattr *tb[NFTA_GEN_MAX + 1] = {0};
-	struct nfgenmsg *g;
 
-	if (NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
-	    !nlmsg_valid_hdr(h, sizeof(*g)))
-		return NL_OK;
-	g = nlmsg_data(h);
-	if (NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWGEN) {
-		bool pending = engine_nft_commits(d->engine) > d->nft_commits_seen, own;
-		uint32_t pid = 0;
-
-		if (nlmsg_parse(h, sizeof(*g), tb, NFTA_GEN_MAX, NULL) == 0 &&
-		    tb[NFTA_GEN_PROC_PID])
-			pid = ntohl(nla_get_u32(tb[NFTA_GEN_PROC_PID]));
-		/*
-		 * The pid is the initial PID namespace's: inside a container it is
-		 * not getpid(). There, a commit of ours still pending is matched by
-		 * the process name (notifications come in commit order).
-		 */
-		own = pid == (uint32_t)getpid() ||
-		      (pending && tb[NFTA_GEN_PROC_NAME] &&
-		       nla_strcmp(tb[NFTA_GEN_PROC_NAME], program_invocation_short_name) == 0);
-		if (own && pending)
-			d->nft_commits_seen++;
-		if (d->nft_batch_ours_table && !own)
-			d->dirty |= RR_DIRTY_NFT;
-		d->nft_batch_ours_table = false;
-		return NL_OK;
-	}
-	/* Attribute 1 names the table in every nf_tables object message. */
-	if (g->nfgen_family == NFPROTO_INET) {
-		struct nlattr *a = nlmsg_find_attr(h, sizeof(*g), 1);
-
-		if (a && nla_strcmp(a, RULESET_TABLE) == 0)
-			d->nft_batch_ours_table = true;
-	}
+	d->dirty |= events_nfnl(&d->events, h, h->nlmsg_len);
 	return NL_OK;
+}
+
+static bool daemon_table_relevant(uint32_t table, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return engine_table_relevant(d->engine, table);
+}
+
+static uint64_t daemon_nft_commits(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return engine_nft_commits(d->engine);
 }
 
 static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -357,6 +297,15 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 	struct daemon d = {.engine = e, .config_path = config_path};
 	sigset_t mask;
 	int r;
+
+	d.events = (struct rr_events){
+		.own_port = engine_nl_port(e),
+		.own_pid = (uint32_t)getpid(),
+		.own_comm = program_invocation_short_name,
+		.table_relevant = daemon_table_relevant,
+		.own_commits = daemon_nft_commits,
+		.userdata = &d,
+	};
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

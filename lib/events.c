@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+#include "events.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ruleset.h"
+
+/* The length of the message if its header fits in len and tells the truth, else 0. */
+static size_t events_msg_len(const struct nlmsghdr *h, size_t len)
+{
+	if (len < NLMSG_HDRLEN || h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len)
+		return 0;
+	return h->nlmsg_len;
+}
+
+/*
+ * The first attribute of this type after a family header of hdrlen bytes:
+ * its payload length, with *ret pointing at the payload; -ENOENT if there is
+ * none; -EBADMSG if the message or an attribute before it does not fit.
+ */
+static int events_attr(const struct nlmsghdr *h, size_t len, size_t hdrlen, uint16_t type,
+		       const void **ret)
+{
+	size_t n = events_msg_len(h, len), off = NLMSG_HDRLEN + NLMSG_ALIGN(hdrlen);
+
+	if (n < NLMSG_HDRLEN + hdrlen)
+		return -EBADMSG;
+	while (off + NLA_HDRLEN <= n) {
+		const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > n - off)
+			return -EBADMSG;
+		if ((a->nla_type & NLA_TYPE_MASK) == type) {
+			*ret = (const char *)a + NLA_HDRLEN;
+			return a->nla_len - NLA_HDRLEN;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return -ENOENT;
+}
+
+/* Whether the attribute is the NUL-terminated string s (as libnl's nla_strcmp() wants it). */
+static bool events_attr_is(const struct nlmsghdr *h, size_t len, size_t hdrlen, uint16_t type,
+			   const char *s)
+{
+	const void *p;
+	int n = events_attr(h, len, hdrlen, type, &p);
+
+	return s && n >= 0 && (size_t)n == strlen(s) + 1 && memcmp(p, s, (size_t)n) == 0;
+}
+
+/*
+ * The table of a route message: RTA_TABLE (tables past 255), else rtm_table;
+ * 0 if the message is malformed. 0 counts as relevant: a needless reconcile
+ * costs little, a missed change leaves the kernel wrong.
+ */
+static uint32_t events_route_table(const struct nlmsghdr *h, size_t len)
+{
+	struct rtmsg rtm;
+	uint32_t table;
+	const void *p;
+	int n = events_attr(h, len, sizeof(rtm), RTA_TABLE, &p);
+
+	if (n == -EBADMSG || (n >= 0 && n < (int)sizeof(table)))
+		return 0;
+	if (n >= 0) {
+		memcpy(&table, p, sizeof(table));
+		return table;
+	}
+	memcpy(&rtm, NLMSG_DATA(h), sizeof(rtm));
+	return rtm.rtm_table;
+}
+
+unsigned events_rtnl(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
+{
+	uint32_t table;
+
+	if (len < NLMSG_HDRLEN)
+		return 0;
+	/* Echoes of our own requests tell nothing new. */
+	if (h->nlmsg_pid && h->nlmsg_pid == ev->own_port)
+		return 0;
+	switch (h->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		return RR_DIRTY_LINKS;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		return RR_DIRTY_ADDRS;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		/* Routes of other tables (local, someone's policy tables) never matter. */
+		table = events_route_table(h, len);
+		if (table == 0 || !ev->table_relevant || ev->table_relevant(table, ev->userdata))
+			return RR_DIRTY_ROUTES;
+		return 0;
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+		return RR_DIRTY_RULES;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * NEWGEN ends each nftables transaction and names the process that made it.
+ * The pid is the initial PID namespace's: inside a container it is not
+ * getpid(). There, a commit of ours still pending is matched by the process
+ * name (notifications come in commit order).
+ */
+static unsigned events_nft_gen(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
+{
+	bool pending = ev->own_commits && ev->own_commits(ev->userdata) > ev->commits_seen;
+	bool ours_table = ev->batch_ours_table, own;
+	uint32_t pid = 0;
+	const void *p;
+
+	if (events_attr(h, len, sizeof(struct nfgenmsg), NFTA_GEN_PROC_PID, &p) >=
+	    (int)sizeof(pid)) {
+		memcpy(&pid, p, sizeof(pid));
+		pid = ntohl(pid);
+	}
+	own = (pid && pid == ev->own_pid) ||
+	      (pending &&
+	       events_attr_is(h, len, sizeof(struct nfgenmsg), NFTA_GEN_PROC_NAME, ev->own_comm));
+	if (own && pending)
+		ev->commits_seen++;
+	ev->batch_ours_table = false;
+	return ours_table && !own ? RR_DIRTY_NFT : 0;
+}
+
+unsigned events_nfnl(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
+{
+	struct nfgenmsg g;
+
+	/* Too short to be an nf_tables message, or lying about its length: nothing to learn. */
+	if (events_msg_len(h, len) < NLMSG_HDRLEN + sizeof(g) ||
+	    NFNL_SUBSYS_ID(h->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return 0;
+	if (NFNL_MSG_TYPE(h->nlmsg_type) == NFT_MSG_NEWGEN)
+		return events_nft_gen(ev, h, len);
+	memcpy(&g, NLMSG_DATA(h), sizeof(g));
+	/* Attribute 1 names the table in every nf_tables object message. */
+	if (g.nfgen_family == NFPROTO_INET && events_attr_is(h, len, sizeof(g), 1, RULESET_TABLE))
+		ev->batch_ours_table = true;
+	return 0;
+}
