@@ -19,10 +19,9 @@
 
 #include "events.h"
 #include "log.h"
+#include "retry.h"
 
 #define RCVBUF_DEFAULT (8 * 1024 * 1024)
-#define RETRY_MIN_USEC (500 * 1000ULL)
-#define RETRY_MAX_USEC (60 * 1000 * 1000ULL)
 
 struct daemon {
 	struct rr_engine *engine;
@@ -77,54 +76,57 @@ static void daemon_ready(struct daemon *d)
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 }
 
+/* Reconcile at the end of this burst of events. */
 static void daemon_schedule(struct daemon *d, unsigned dirty)
 {
 	d->dirty |= dirty;
-	if (d->dirty)
-		sd_event_source_set_enabled(d->reconcile_src, SD_EVENT_ONESHOT);
+	sd_event_source_set_enabled(d->reconcile_src, SD_EVENT_ONESHOT);
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	struct daemon *d = userdata;
-
-	daemon_schedule(d, RR_DIRTY_ALL);
+	/* The engine kept everything that failed pending. */
+	daemon_schedule(userdata, 0);
 	return 0;
 }
 
-/* Something failed: try again later, backing off, until it converges. */
-static void daemon_arm_retry(struct daemon *d)
+/*
+ * Every reconcile goes through here, and so does the one decision about
+ * retrying: after a failure the retry timer runs until a reconcile succeeds
+ * (the engine keeps the failed work pending, so any later success has done it).
+ */
+static int daemon_reconcile(struct daemon *d, unsigned dirty)
 {
-	d->retry_usec = d->retry_usec ? d->retry_usec * 2 : RETRY_MIN_USEC;
-	if (d->retry_usec > RETRY_MAX_USEC)
-		d->retry_usec = RETRY_MAX_USEC;
-	log_warning("reconcile failed, retrying in %llu ms",
-		    (unsigned long long)(d->retry_usec / 1000));
-	sd_event_source_set_time_relative(d->retry_src, d->retry_usec);
-	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
-}
-
-static int on_reconcile(sd_event_source *s, void *userdata)
-{
-	struct daemon *d = userdata;
-	unsigned dirty = d->dirty;
 	uint64_t t0, t1;
 	int r;
 
-	d->dirty = 0;
 	/* From the loop's wake-up: reading the notifications counts too. */
 	sd_event_now(d->event, CLOCK_MONOTONIC, &t0);
 	r = engine_reconcile(d->engine, dirty);
 	t1 = now_usec();
 	log_debug("reconcile (dirty %#x): %d change(s) in %llu us", dirty, r,
 		  (unsigned long long)(t1 - t0));
-	daemon_status(d);
 	if (r >= 0) {
 		d->retry_usec = 0;
 		sd_event_source_set_enabled(d->retry_src, SD_EVENT_OFF);
-	} else {
-		daemon_arm_retry(d);
+		return r;
 	}
+	d->retry_usec = retry_next(d->retry_usec, r);
+	log_msg(r == -EINTR ? 6 : 4, "reconcile failed (%s), retrying in %llu ms", strerror(-r),
+		(unsigned long long)(d->retry_usec / 1000));
+	sd_event_source_set_time_relative(d->retry_src, d->retry_usec);
+	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
+	return r;
+}
+
+static int on_reconcile(sd_event_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	unsigned dirty = d->dirty;
+
+	d->dirty = 0;
+	daemon_reconcile(d, dirty);
+	daemon_status(d);
 	return 0;
 }
 
@@ -263,16 +265,10 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_usec());
 	log_info("reloading %s", d->config_path);
 	engine_set_config(d->engine, c);
-	d->dirty = 0;
 	d->reload_error[0] = '\0';
-	r = engine_reconcile(d->engine, RR_DIRTY_ALL);
+	daemon_reconcile(d, RR_DIRTY_ALL | d->dirty);
+	d->dirty = 0;
 	daemon_ready(d);
-	if (r < 0) {
-		daemon_arm_retry(d);
-	} else {
-		d->retry_usec = 0;
-		sd_event_source_set_enabled(d->retry_src, SD_EVENT_OFF);
-	}
 	return 0;
 }
 
@@ -335,11 +331,9 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 		goto out;
 	}
 
-	r = engine_reconcile(e, RR_DIRTY_ALL);
+	daemon_reconcile(&d, RR_DIRTY_ALL);
 	daemon_ready(&d);
 	log_info("ready: %s", engine_status(e));
-	if (r < 0)
-		daemon_arm_retry(&d);
 
 	r = sd_event_loop(d.event);
 	if (r >= 0)

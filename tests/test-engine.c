@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Engine unit tests: the whole reconcile (observe, desired, plan, apply)
+ * against the recording back end. No privileges, no kernel: each test builds
+ * a kernel view by hand and compares the whole list of recorded calls.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "recorder.h"
+
+#define UP (IFF_UP | IFF_LOWER_UP | IFF_RUNNING)
+
+static int failures;
+static char statedir[] = "/tmp/rr-test-engine.XXXXXX";
+
+#define CHECK(cond)                                                                        \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                        \
+		}                                                                          \
+	} while (0)
+
+/* The recorded calls since the last look are exactly `want`. */
+#define CALLS(rec, want)                                                                    \
+	do {                                                                                \
+		char *got_ = recorder_take(rec);                                            \
+		if (strcmp(got_, want) != 0) {                                              \
+			fprintf(stderr, "%s:%d: calls differ\n--- want\n%s--- got\n%s---\n", \
+				__FILE__, __LINE__, want, got_);                            \
+			failures++;                                                         \
+		}                                                                           \
+		free(got_);                                                                 \
+	} while (0)
+
+static struct rr_config *config(const char *text)
+{
+	struct rr_config_env env = {.rt_tables_dir = RT_TABLES_DIR};
+	struct rr_config *c = NULL;
+	char path[] = "/tmp/rr-test-engine-conf.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	if (config_load(path, &env, stderr, &c) < 0)
+		abort();
+	unlink(path);
+	return c;
+}
+
+static const char seed_conf[] = "[Interface]\nName=eth1\nTable=100\nMark=0x1\n";
+
+/* The seed: eth0 management, eth1 public with its default route in main. */
+static void seed(struct recorder *rec)
+{
+	recorder_init(rec);
+	recorder_link(rec, 1, "lo", IFF_UP | IFF_LOOPBACK | IFF_LOWER_UP);
+	recorder_link(rec, 2, "eth0", UP);
+	recorder_link(rec, 3, "eth1", UP);
+	recorder_addr(rec, 2, "192.0.2.2/24");
+	recorder_addr(rec, 3, "203.0.113.2/24");
+	recorder_default(rec, 3, "203.0.113.1");
+}
+
+static struct rr_engine *engine(struct recorder *rec, const char *conf)
+{
+	struct rr_backend be = recorder_backend(rec);
+	struct rr_engine *e = NULL;
+
+	if (engine_new(statedir, &be, &e) < 0)
+		abort();
+	engine_set_config(e, conf ? config(conf) : NULL);
+	return e;
+}
+
+static void clear_statedir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/sysctl %s/nft", statedir, statedir);
+	if (system(cmd) != 0)
+		abort();
+}
+
+#define SEED_APPLY                                                                                 \
+	"sysctl net.ipv4.conf.eth1.src_valid_mark=1\n"                                             \
+	"nft replace table inet replyroute\n"                                                      \
+	"ip route add 203.0.113.0/24 dev eth1 src 203.0.113.2 table 100 proto 205 scope link metric 0\n" \
+	"ip route add 192.0.2.0/24 dev eth0 src 192.0.2.2 table 100 proto 205 scope link metric 0\n" \
+	"ip route add default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n" \
+	"ip rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n"
+
+/* sysctl first, the table, connected routes before the gateway route, then the rule. */
+static void test_apply_order(void)
+{
+	struct recorder rec;
+	struct rr_engine *e;
+
+	seed(&rec);
+	e = engine(&rec, seed_conf);
+	CHECK(engine_reconcile(e, 0) == 6);
+	CALLS(&rec, SEED_APPLY);
+	CHECK(engine_pending(e) == (RR_DIRTY_ROUTES | RR_DIRTY_RULES));
+	/* Converged: nothing to do, whatever is marked dirty. */
+	CHECK(engine_reconcile(e, RR_DIRTY_ALL) == 0);
+	CALLS(&rec, "");
+	CHECK(engine_pending(e) == 0);
+	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100") == 0);
+
+	/* --cleanup is the plan against nothing: rules before routes, the table, sysctls last. */
+	CHECK(engine_cleanup(e) == 6);
+	CALLS(&rec, "ip rule del priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n"
+		    "ip route del 203.0.113.0/24 dev eth1 src 203.0.113.2 table 100 proto 205 scope link metric 0\n"
+		    "ip route del 192.0.2.0/24 dev eth0 src 192.0.2.2 table 100 proto 205 scope link metric 0\n"
+		    "ip route del default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n"
+		    "nft delete table inet replyroute\n"
+		    "sysctl net.ipv4.conf.eth1.src_valid_mark=0\n");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+/* The address renumbered: each of its routes replaced in place, nothing deleted and added. */
+static void test_address_change_is_replace(void)
+{
+	struct recorder rec;
+	struct rr_engine *e;
+
+	seed(&rec);
+	e = engine(&rec, seed_conf);
+	CHECK(engine_reconcile(e, 0) > 0);
+	free(recorder_take(&rec));
+	rec.kernel.addrs[1].local.v4.s_addr = htonl(0xcb007103); /* 203.0.113.3 */
+	CHECK(engine_reconcile(e, RR_DIRTY_ADDRS) == 2);
+	CALLS(&rec, "ip route replace 203.0.113.0/24 dev eth1 src 203.0.113.3 table 100 proto 205 scope link metric 0\n"
+		    "ip route replace default via 203.0.113.1 dev eth1 src 203.0.113.3 table 100 proto 205 metric 0\n");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+/* Adding what exists and deleting what is gone: converged, not failed. */
+static void test_exists_and_gone_converge(void)
+{
+	struct recorder rec;
+	struct rr_engine *e;
+
+	seed(&rec);
+	e = engine(&rec, seed_conf);
+	rec.fail_prefix = "ip rule add";
+	rec.fail_errno = -EEXIST;
+	rec.fail_count = 1;
+	CHECK(engine_reconcile(e, 0) == 5);
+	free(recorder_take(&rec));
+	engine_set_config(e, NULL);
+	rec.fail_prefix = "ip route del default";
+	rec.fail_errno = -ESRCH;
+	rec.fail_count = 1;
+	CHECK(engine_reconcile(e, 0) >= 0);
+	CHECK((engine_pending(e) & ~(RR_DIRTY_ROUTES | RR_DIRTY_RULES)) == 0);
+	free(recorder_take(&rec));
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+/*
+ * Lost work: the nft table and a sysctl fail to apply; a later reconcile for
+ * an unrelated address change (not marked nft or sysctl dirty) must still
+ * install both, and nothing is lost whatever the next caller marks.
+ */
+static void test_failure_then_partial_success(void)
+{
+	struct recorder rec;
+	struct rr_engine *e;
+
+	seed(&rec);
+	e = engine(&rec, seed_conf);
+	rec.fail_prefix = "nft";
+	rec.fail_errno = -EIO;
+	rec.fail_count = 1;
+	CHECK(engine_reconcile(e, 0) == -EIO);
+	CHECK(engine_pending(e) == RR_DIRTY_ALL);
+	CHECK(!rec.nft_present);
+	free(recorder_take(&rec));
+	/* Meanwhile someone resets the sysctl, and the next reconcile fails on a dump. */
+	rec.sysctl[3] = 0;
+	rec.dump_fail_errno = -EINTR;
+	rec.dump_fail_count = 1;
+	CHECK(engine_reconcile(e, RR_DIRTY_ADDRS) == -EINTR);
+	CALLS(&rec, "");
+	/* Then an address event: everything pending is done. */
+	CHECK(engine_reconcile(e, RR_DIRTY_ADDRS) == 2);
+	CALLS(&rec, "sysctl net.ipv4.conf.eth1.src_valid_mark=1\n"
+		    "nft replace table inet replyroute\n");
+	CHECK(rec.nft_present && rec.sysctl[3] == 1);
+	CHECK(engine_reconcile(e, RR_DIRTY_ALL) == 0);
+	CALLS(&rec, "");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+/* A config change touches only the changed interfaces (delta); a table changed by someone else is replaced. */
+static void test_nft_delta_and_replace(void)
+{
+	static const char two[] = "[Interface]\nName=eth1\nTable=100\nMark=0x1\n"
+				  "[Interface]\nName=eth2\nTable=101\nMark=0x2\n";
+	struct recorder rec;
+	struct rr_engine *e;
+
+	seed(&rec);
+	e = engine(&rec, seed_conf);
+	CHECK(engine_reconcile(e, 0) > 0);
+	free(recorder_take(&rec));
+	engine_set_config(e, config(two));
+	CHECK(engine_reconcile(e, 0) == 1);
+	CALLS(&rec, "nft add chain inet replyroute ct_0x2\n"
+		    "nft add rule inet replyroute ct_0x2 ct mark set ct mark & 0xffffff00 | 0x2\n"
+		    "nft add chain inet replyroute pkt_0x2\n"
+		    "nft add rule inet replyroute pkt_0x2 meta mark set meta mark & 0xffffff00 | 0x2\n"
+		    "nft add element inet replyroute mark_restore { 0x2 : jump pkt_0x2 }\n"
+		    "nft add element inet replyroute iface_mark { \"eth2\" : jump ct_0x2 }\n");
+	/* Unchanged and intact: nothing, even when told to look. */
+	CHECK(engine_reconcile(e, RR_DIRTY_NFT) == 0);
+	CALLS(&rec, "");
+	/* Someone edits our table: only a look notices, and the table is replaced whole. */
+	recorder_nft_tamper(&rec);
+	CHECK(engine_reconcile(e, 0) == 0);
+	CHECK(engine_reconcile(e, RR_DIRTY_NFT) == 1);
+	CALLS(&rec, "nft replace table inet replyroute\n");
+	/* Deleted (a firewall reload): put back whole. */
+	rec.nft_present = false;
+	CHECK(engine_reconcile(e, RR_DIRTY_NFT) == 1);
+	CALLS(&rec, "nft replace table inet replyroute\n");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+/*
+ * The saved src_valid_mark follows the interface, not its name: two tracked
+ * names swapped keep theirs, and a tracked interface renamed away gets its own
+ * value back at once.
+ */
+static void test_sysctl_rename_and_swap(void)
+{
+	static const char two[] = "[Interface]\nName=eth1\nTable=100\nMark=0x1\n"
+				  "[Interface]\nName=eth2\nTable=101\nMark=0x2\n";
+	struct recorder rec;
+	struct rr_engine *e;
+
+	seed(&rec);
+	recorder_link(&rec, 4, "eth2", UP);
+	rec.sysctl[3] = 0;
+	rec.sysctl[4] = 1;
+	e = engine(&rec, two);
+	CHECK(engine_reconcile(e, 0) > 0);
+	CHECK(rec.sysctl[3] == 1 && rec.sysctl[4] == 1);
+	free(recorder_take(&rec));
+
+	/* Swap: index 3 is eth2 now, index 4 eth1. Both tracked, both 1: nothing to write. */
+	recorder_rename(&rec, 3, "tmp0");
+	recorder_rename(&rec, 4, "eth1");
+	recorder_rename(&rec, 3, "eth2");
+	CHECK(engine_reconcile(e, RR_DIRTY_LINKS) >= 0);
+	CHECK(strstr(recorder_take(&rec), "sysctl") == NULL);
+
+	/* A restart (another process) and a stop: index 3 gets its 0 back under its new name. */
+	engine_free(e);
+	e = engine(&rec, two);
+	CHECK(engine_cleanup(e) > 0);
+	{
+		char *calls = recorder_take(&rec);
+
+		CHECK(strstr(calls, "sysctl net.ipv4.conf.eth2.src_valid_mark=0\n") != NULL);
+		CHECK(strstr(calls, "eth1.src_valid_mark") == NULL);
+		free(calls);
+	}
+	CHECK(rec.sysctl[3] == 0 && rec.sysctl[4] == 1);
+	engine_free(e);
+
+	/* Renamed away from a tracked name: restored at once. */
+	rec.sysctl[3] = 0;
+	e = engine(&rec, two);
+	CHECK(engine_reconcile(e, 0) > 0);
+	free(recorder_take(&rec));
+	recorder_rename(&rec, 3, "wan9");
+	CHECK(engine_reconcile(e, RR_DIRTY_LINKS) > 0);
+	{
+		char *calls = recorder_take(&rec);
+
+		CHECK(strstr(calls, "sysctl net.ipv4.conf.wan9.src_valid_mark=0\n") != NULL);
+		free(calls);
+	}
+	/* Drift: someone resets it; a look (the watchdog tick) sets it again, once. */
+	rec.sysctl[4] = 0;
+	CHECK(engine_reconcile(e, RR_DIRTY_SYSCTL) > 0);
+	CALLS(&rec, "sysctl net.ipv4.conf.eth1.src_valid_mark=1\n");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+/* Table= omitted: allocated once, found again by the next process through our own rule. */
+static void test_table_allocation_stable(void)
+{
+	static const char autoconf[] = "[Interface]\nName=eth1\nMark=0x1\n";
+	struct recorder rec;
+	struct rr_engine *e;
+	struct rr_route *foreign;
+
+	seed(&rec);
+	foreign = view_add_route(&rec.kernel);
+	*foreign = rec.kernel.routes[0];
+	foreign->table = 1000; /* someone else's table */
+	e = engine(&rec, autoconf);
+	CHECK(engine_reconcile(e, 0) > 0);
+	CHECK(engine_table(e, 0) == 1001);
+	CHECK(engine_config(e)->ifaces[0].table == 0); /* the config is not written to */
+	free(recorder_take(&rec));
+	engine_free(e);
+	/* The foreign table is gone now; a restart still keeps 1001 and changes nothing. */
+	rec.kernel.routes[1] = rec.kernel.routes[--rec.kernel.n_routes];
+	for (size_t i = 0; i < rec.kernel.n_routes; i++)
+		CHECK(rec.kernel.routes[i].table != 1000);
+	e = engine(&rec, autoconf);
+	CHECK(engine_reconcile(e, 0) == 0);
+	CHECK(engine_table(e, 0) == 1001);
+	CALLS(&rec, "");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+int main(void)
+{
+	if (!mkdtemp(statedir))
+		return 99;
+	log_max_level = getenv("RR_TEST_VERBOSE") ? 7 : 2;
+	test_apply_order();
+	test_address_change_is_replace();
+	test_exists_and_gone_converge();
+	test_failure_then_partial_success();
+	test_nft_delta_and_replace();
+	test_sysctl_rename_and_swap();
+	test_table_allocation_stable();
+	rmdir(statedir);
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("all engine checks passed\n");
+	return 0;
+}
