@@ -22,13 +22,16 @@
 #include "retry.h"
 
 #define RCVBUF_DEFAULT (8 * 1024 * 1024)
+#define DRIFT_CHECK_USEC (30 * 1000 * 1000ULL)
 
 struct daemon {
 	struct rr_engine *engine;
 	const char *config_path;
 	sd_event *event;
 	struct nl_sock *rtnl, *nfnl;
-	sd_event_source *reconcile_src, *retry_src;
+	sd_event_source *reconcile_src, *retry_src, *tick_src;
+	uint64_t tick_usec;       /* watchdog period / 2, or the drift check's own period */
+	bool watchdog;
 	unsigned dirty;
 	struct rr_events events; /* classifies the notifications */
 	uint64_t retry_usec;
@@ -112,11 +115,44 @@ static int daemon_reconcile(struct daemon *d, unsigned dirty)
 		return r;
 	}
 	d->retry_usec = retry_next(d->retry_usec, r);
-	log_msg(r == -EINTR ? 6 : 4, "reconcile failed (%s), retrying in %llu ms", strerror(-r),
+	log_msg(r == -EINTR ? 7 : 4, "reconcile failed (%s), retrying in %llu ms", strerror(-r),
 		(unsigned long long)(d->retry_usec / 1000));
 	sd_event_source_set_time_relative(d->retry_src, d->retry_usec);
 	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
 	return r;
+}
+
+/*
+ * The watchdog tick, and on it a look at src_valid_mark: nothing notifies a
+ * sysctl change (a late systemd-sysctl, udev, an admin), so drift is caught
+ * here without a wake-up of its own. Without a watchdog the same tick runs
+ * every DRIFT_CHECK_USEC, with a wide accuracy so that it coalesces.
+ */
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (d->watchdog)
+		sd_notify(0, "WATCHDOG=1");
+	daemon_schedule(d, RR_DIRTY_SYSCTL);
+	sd_event_source_set_time(s, usec + d->tick_usec);
+	return 0;
+}
+
+static int daemon_tick_setup(struct daemon *d)
+{
+	uint64_t wd = 0, now;
+	int r;
+
+	d->watchdog = sd_watchdog_enabled(false, &wd) > 0 && wd > 0;
+	d->tick_usec = d->watchdog && wd / 2 < DRIFT_CHECK_USEC ? wd / 2 : DRIFT_CHECK_USEC;
+	if ((r = sd_event_now(d->event, CLOCK_MONOTONIC, &now)) < 0)
+		return r;
+	r = sd_event_add_time(d->event, &d->tick_src, CLOCK_MONOTONIC, now + d->tick_usec,
+			      d->watchdog ? 0 : DRIFT_CHECK_USEC / 4, on_tick, d);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(d->tick_src, SD_EVENT_ON);
 }
 
 static int on_reconcile(sd_event_source *s, void *userdata)
@@ -326,7 +362,7 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 	    (r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0 ||
 	    (r = sd_event_add_signal(d.event, NULL, SIGTERM, on_stop, &d)) < 0 ||
 	    (r = sd_event_add_signal(d.event, NULL, SIGINT, on_stop, &d)) < 0 ||
-	    (r = sd_event_set_watchdog(d.event, true)) < 0) {
+	    (r = daemon_tick_setup(&d)) < 0) {
 		log_error("event loop setup: %s", strerror(-r));
 		goto out;
 	}
@@ -341,6 +377,7 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 out:
 	sd_event_source_unref(d.reconcile_src);
 	sd_event_source_unref(d.retry_src);
+	sd_event_source_unref(d.tick_src);
 	nl_socket_free(d.rtnl);
 	nl_socket_free(d.nfnl);
 	sd_event_unref(d.event);

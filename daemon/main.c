@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +29,9 @@ static void usage(FILE *f)
 		"  -h, --help         show this help\n"
 		"      --version      show the version\n\n"
 		"Without a mode option it runs as a daemon (see replyroute.service).\n"
-		"Exit status: 0 success, 1 failure, 2 usage error, %d invalid config.\n",
-		RR_EXIT_CONFIG);
+		"Exit status: 0 success, 1 failure, 2 usage error, %d another instance is running,\n"
+		"%d invalid config.\n",
+		RR_EXIT_RUNNING, RR_EXIT_CONFIG);
 }
 
 static const char *statedir(void)
@@ -35,6 +40,48 @@ static const char *statedir(void)
 
 	/* systemd may list several directories separated by ':'; ours is the only one. */
 	return d && *d && !strchr(d, ':') ? d : "/run/replyroute";
+}
+
+/*
+ * One instance per runtime directory: the daemon, --once and --cleanup change
+ * the kernel, and two of them would fight (or one's stop would undo the
+ * other's sysctls). The lock goes with the process, however it ends.
+ * Returns the fd to keep open, or -1 when another instance holds it.
+ */
+static int lock_instance(const char *dir)
+{
+	char path[4096], pid[32] = "";
+	int fd;
+	ssize_t n;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		log_error("cannot create %s: %s", dir, strerror(errno));
+		return -2;
+	}
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		return -2;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (err == EWOULDBLOCK)
+			log_error("another replyrouted is running (pid %s, lock %s): not starting",
+				  pid[0] ? pid : "unknown", path);
+		else
+			log_error("cannot lock %s: %s", path, strerror(err));
+		close(fd);
+		return err == EWOULDBLOCK ? -1 : -2;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_debug("cannot write the pid to %s", path);
+	return fd;
 }
 
 int main(int argc, char **argv)
@@ -54,7 +101,7 @@ int main(int argc, char **argv)
 	const char *path = RR_DEFAULT_CONFIG;
 	struct rr_config *config = NULL;
 	struct rr_engine *engine = NULL;
-	int mode = 0, verbose = 0, opt, r;
+	int mode = 0, verbose = 0, lock_fd = -1, opt, r;
 
 	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
 		switch (opt) {
@@ -106,6 +153,14 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_warning("%s is not valid: cleaning up by protocol tag alone", path);
 
+	/* --dry-run changes nothing: it runs beside a daemon. */
+	if (mode != OPT_DRY_RUN) {
+		lock_fd = lock_instance(statedir());
+		if (lock_fd < 0) {
+			config_free(config);
+			return lock_fd == -1 ? RR_EXIT_RUNNING : RR_EXIT_FAILURE;
+		}
+	}
 	r = engine_new(statedir(), NULL, &engine);
 	if (r < 0) {
 		log_error("cannot open netlink or nftables: %s", strerror(-r));
@@ -131,5 +186,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	engine_free(engine);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return r < 0 ? RR_EXIT_FAILURE : 0;
 }

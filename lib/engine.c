@@ -166,7 +166,8 @@ static int engine_observe(struct rr_engine *e)
 		r = e->be.ops->dump(e->be.data, &e->view, parts);
 		e->view_valid = r == 0;
 		if (r < 0) {
-			log_msg(r == -EINTR ? 4 : 3, "netlink dump: %s", strerror(-r));
+			/* Interrupted by concurrent changes: the kernel is busy, the retry is soon. */
+			log_msg(r == -EINTR ? 7 : 3, "netlink dump: %s", strerror(-r));
 			return r;
 		}
 	}
@@ -217,6 +218,7 @@ static int engine_observe_sysctls(struct rr_engine *e, const struct rr_desired *
 			free(v);
 			return r;
 		}
+		v[n].drift = old && old->value == 1 && v[n].value != 1;
 		n++;
 	}
 	free(e->sysctls);
@@ -367,7 +369,11 @@ static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c)
 		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", c->name, strerror(-r));
 		return apply_failed(a, r);
 	}
-	log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d", c->name, c->value);
+	if (c->drift)
+		log_warning("sysctl net.ipv4.conf.%s.src_valid_mark was reset to %d by someone else "
+			    "(drift), set to %d again", c->name, c->found, c->value);
+	else
+		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d", c->name, c->value);
 	a->changes++;
 	for (size_t i = 0; a->commit && i < e->n_sysctls; i++)
 		if (e->sysctls[i].ifindex == c->ifindex)

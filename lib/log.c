@@ -2,22 +2,85 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int log_max_level = 6;
 static bool log_prefix = true;
+
+/*
+ * Warnings and errors seen lately: one that comes again within LOG_WINDOW_USEC
+ * of being printed is counted, not printed; the count is said with the next
+ * print of the same message after the window.
+ */
+#define LOG_RECENT 8
+#define LOG_WINDOW_USEC (60 * 1000000ULL)
+
+static struct {
+	char text[1024];
+	int level;
+	uint64_t printed;
+	unsigned suppressed;
+} log_recent[LOG_RECENT];
+static unsigned log_next;
 
 void log_init(void)
 {
 	log_prefix = getenv("JOURNAL_STREAM") || !isatty(STDERR_FILENO);
 }
 
+static uint64_t log_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void log_write(int level, const char *s)
+{
+	if (log_prefix)
+		fprintf(stderr, "<%d>%s\n", level, s);
+	else
+		fprintf(stderr, "replyrouted: %s\n", s);
+}
+
+/* true: suppress this one; *ret_repeats: how many were suppressed before it. */
+static bool log_seen(int level, const char *s, unsigned *ret_repeats)
+{
+	uint64_t now = log_now();
+
+	*ret_repeats = 0;
+	for (unsigned i = 0; i < LOG_RECENT; i++) {
+		if (log_recent[i].level != level || strncmp(log_recent[i].text, s,
+							    sizeof(log_recent[i].text)) != 0)
+			continue;
+		if (now - log_recent[i].printed < LOG_WINDOW_USEC) {
+			log_recent[i].suppressed++;
+			return true;
+		}
+		*ret_repeats = log_recent[i].suppressed;
+		log_recent[i].suppressed = 0;
+		log_recent[i].printed = now;
+		return false;
+	}
+	snprintf(log_recent[log_next].text, sizeof(log_recent[log_next].text), "%s", s);
+	log_recent[log_next].level = level;
+	log_recent[log_next].printed = now;
+	log_recent[log_next].suppressed = 0;
+	log_next = (log_next + 1) % LOG_RECENT;
+	return false;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], line[1100];
+	unsigned repeats = 0;
 	va_list ap;
 
 	if (level > log_max_level)
@@ -25,8 +88,14 @@ void log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (log_prefix)
-		fprintf(stderr, "<%d>%s\n", level, buf);
-	else
-		fprintf(stderr, "replyrouted: %s\n", buf);
+	/* A storm or a failure that repeats on every retry: counted, not repeated. */
+	if (level <= 4 && log_seen(level, buf, &repeats))
+		return;
+	if (repeats) {
+		snprintf(line, sizeof(line), "%s (and %u more time%s in the last minute)", buf,
+			 repeats, repeats == 1 ? "" : "s");
+		log_write(level, line);
+		return;
+	}
+	log_write(level, buf);
 }

@@ -218,8 +218,9 @@ static int plan_sysctls(struct rr_plan *p, const struct rr_desired *d, const str
 		if (s->value == 1 || !desired_sysctl(d, s->name))
 			continue;
 		memcpy(c.name, s->name, IFNAMSIZ);
-		/* Keep the first value seen: a later one may be our own. */
-		c.save = !saved_find(o, s->ifindex);
+		/* Keep the first value seen: a later one is our own, or a reset of ours. */
+		c.drift = s->drift;
+		c.save = !saved_find(o, s->ifindex) && !s->drift;
 		c.found = s->value;
 		if ((r = sysctl_push(&p->sysctl_set, &p->n_sysctl_set, &c)) < 0)
 			return r;

@@ -27,6 +27,7 @@ struct rr_sysctl_observed {
 	char name[IFNAMSIZ];
 	int ifindex;
 	int value;
+	bool drift; /* it was 1 when last seen: someone else reset it */
 };
 
 struct rr_observed {
@@ -55,6 +56,7 @@ struct rr_sysctl_change {
 	bool save;  /* record `found` in the store first: it is the interface's own value */
 	int found;
 	bool write; /* false: only forget the record (the interface took its value along) */
+	bool drift; /* reset by someone else after we set it */
 };
 
 struct rr_plan {
