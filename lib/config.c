@@ -198,45 +198,6 @@ static const char *ifname_invalid(const char *s)
 	return NULL;
 }
 
-int rr_addr_parse(const char *s, struct rr_addr *ret)
-{
-	struct rr_addr a = { 0 };
-
-	if (!s || !ret)
-		return -EINVAL;
-	if (inet_pton(AF_INET, s, &a.v4) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &a.v6) == 1)
-		a.family = AF_INET6;
-	else
-		return -EINVAL;
-	*ret = a;
-	return 0;
-}
-
-const char *rr_addr_str(const struct rr_addr *a, char *buf, size_t len)
-{
-	if (!a || !buf || (a->family != AF_INET && a->family != AF_INET6)) {
-		errno = EAFNOSUPPORT;
-		return NULL;
-	}
-	return inet_ntop(a->family, a->bytes, buf, (socklen_t) len);
-}
-
-bool rr_addr_eq(const struct rr_addr *a, const struct rr_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	switch (a->family) {
-	case AF_INET:
-		return a->v4.s_addr == b->v4.s_addr;
-	case AF_INET6:
-		return memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
-	default:
-		return true; /* both unset */
-	}
-}
-
 /* A gateway must be a unicast address a route can point to. */
 static bool gateway_valid(const struct rr_addr *a)
 {

@@ -7,19 +7,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
+
 #define RR_DEFAULT_CONFIG "/etc/replyroute/replyroute.conf"
 #define RR_DEFAULT_MASK 0xffu
 #define RR_DEFAULT_PRIORITY 1000u
-
-/* An IPv4 or IPv6 address: family is AF_INET or AF_INET6, 0 when unset. */
-struct rr_addr {
-	int family;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-		uint8_t bytes[16];
-	};
-};
 
 struct rr_iface_conf {
 	char name[IFNAMSIZ];
@@ -71,10 +63,3 @@ void config_print(const struct rr_config *c, FILE *out);
  * "default", "main" and "local" are built in. 0 if unknown.
  */
 uint32_t config_table_lookup(const char *dir, const char *name);
-
-/* An IPv4 or IPv6 literal (no scope, no prefix length); 0 or -EINVAL. */
-int rr_addr_parse(const char *s, struct rr_addr *ret);
-/* buf of INET6_ADDRSTRLEN is enough; NULL (errno set) when unset or too small. */
-const char *rr_addr_str(const struct rr_addr *a, char *buf, size_t len);
-/* Same family and address; two unset addresses are equal. */
-bool rr_addr_eq(const struct rr_addr *a, const struct rr_addr *b);

@@ -154,6 +154,64 @@ static void test_addr(void)
 	CHECK(rr_addr_str(&a, buf, 4) == NULL); /* too small */
 }
 
+/* rr_addr_in_prefix() and rr_addr_mask() agree with each other on every length. */
+static void test_addr_prefix(void)
+{
+	struct rr_addr a, net, m, unset = { 0 };
+	char buf[INET6_ADDRSTRLEN];
+
+	CHECK(rr_addr_parse("192.0.2.130", &a) == 0);
+	CHECK(rr_addr_parse("192.0.2.128", &net) == 0);
+	CHECK(rr_addr_in_prefix(&a, &net, 25));
+	CHECK(rr_addr_in_prefix(&a, &net, 24));
+	CHECK(rr_addr_in_prefix(&a, &net, 30));
+	CHECK(!rr_addr_in_prefix(&a, &net, 31));
+	CHECK(!rr_addr_in_prefix(&a, &net, 32));
+	CHECK(rr_addr_in_prefix(&a, &net, 0));
+	CHECK(rr_addr_in_prefix(&a, &a, 32));
+	CHECK(rr_addr_in_prefix(&a, &a, 200)); /* clamped to 32 */
+	CHECK(!rr_addr_in_prefix(&a, &net, 200));
+
+	for (unsigned len = 0; len <= 32; len++) {
+		m = a;
+		rr_addr_mask(&m, len);
+		CHECK(rr_addr_in_prefix(&a, &m, len));
+		CHECK(m.family == AF_INET);
+	}
+	m = a;
+	rr_addr_mask(&m, 25);
+	CHECK(rr_addr_eq(&m, &net));
+	m = a;
+	rr_addr_mask(&m, 0);
+	CHECK(rr_addr_str(&m, buf, sizeof(buf)) && strcmp(buf, "0.0.0.0") == 0);
+	m = a;
+	rr_addr_mask(&m, 32);
+	CHECK(rr_addr_eq(&m, &a));
+
+	CHECK(rr_addr_parse("2001:db8:1:2::1", &a) == 0);
+	CHECK(rr_addr_parse("2001:db8:1::", &net) == 0);
+	CHECK(rr_addr_in_prefix(&a, &net, 48));
+	CHECK(rr_addr_in_prefix(&a, &net, 46));
+	CHECK(!rr_addr_in_prefix(&a, &net, 64));
+	m = a;
+	rr_addr_mask(&m, 48);
+	CHECK(rr_addr_eq(&m, &net));
+	m = a;
+	rr_addr_mask(&m, 63);
+	CHECK(rr_addr_str(&m, buf, sizeof(buf)) && strcmp(buf, "2001:db8:1:2::") == 0);
+	m = a;
+	rr_addr_mask(&m, 128);
+	CHECK(rr_addr_eq(&m, &a));
+
+	/* Families never mix; unset addresses are in nothing and mask to themselves. */
+	CHECK(rr_addr_parse("0.0.0.0", &net) == 0);
+	CHECK(!rr_addr_in_prefix(&a, &net, 0));
+	CHECK(!rr_addr_in_prefix(&unset, &unset, 0));
+	m = unset;
+	rr_addr_mask(&m, 0);
+	CHECK(rr_addr_eq(&m, &unset));
+}
+
 static void test_table_lookup(void)
 {
 	CHECK(config_table_lookup(rt_dir, "eth1_table") == 100);
@@ -394,6 +452,7 @@ int main(int argc, char **argv)
 	}
 
 	test_addr();
+	test_addr_prefix();
 	test_table_lookup();
 	test_load_values();
 	test_load_bytes();
