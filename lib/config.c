@@ -15,7 +15,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <ini.h>
@@ -23,9 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RR_RT_TABLES_DIR "/etc/iproute2"
-/* Newer iproute2 ships its defaults here and keeps /etc for overrides. */
-#define RR_RT_TABLES_VENDOR_DIR "/usr/share/iproute2"
+#include "number.h"
+#include "rttables.h"
 
 /* Longest key name inih copies whole (its MAX_NAME is 50, with the NUL). */
 #define KEY_MAX 49
@@ -52,17 +50,6 @@ struct config_error {
 	char *msg;
 };
 
-struct rt_table {
-	uint32_t id;
-	char *name;
-};
-
-struct rt_tables {
-	struct rt_table *v;
-	size_t n;
-	bool loaded;
-};
-
 struct parser {
 	FILE *in;
 	char *buf;
@@ -83,16 +70,7 @@ struct parser {
 	size_t n_errors, errors_alloc;
 
 	const char *rt_dir; /* NULL: the system's */
-	struct rt_tables rt;
-};
-
-static const struct {
-	const char *name;
-	uint32_t id;
-} rt_builtin[] = {
-	{ "default", 253 },
-	{ "main", 254 },
-	{ "local", 255 },
+	struct rttables rt;
 };
 
 static bool is_space(char c)
@@ -113,45 +91,6 @@ static void strip_trailing_space(char *s)
 
 	while (n > 0 && is_space(s[n - 1]))
 		s[--n] = '\0';
-}
-
-/*
- * Decimal or 0x hexadecimal, the whole string, no sign, no whitespace.
- * -EINVAL when it is not a number, -ERANGE when it does not fit 32 bits.
- */
-static int parse_u32(const char *s, uint32_t *ret)
-{
-	uint64_t v = 0;
-	unsigned base = 10;
-	bool overflow = false;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (*s == '\0')
-		return -EINVAL;
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned) (*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned) (*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned) (*s - 'A' + 10);
-		else
-			return -EINVAL;
-		if (!overflow) {
-			v = v * base + d;
-			if (v > UINT32_MAX)
-				overflow = true;
-		}
-	}
-	if (overflow)
-		return -ERANGE;
-	*ret = (uint32_t) v;
-	return 0;
 }
 
 /* A table name that looks like a number is read as one, and reported as a bad one. */
@@ -210,187 +149,9 @@ static bool gateway_valid(const struct rr_addr *a)
 		!IN6_IS_ADDR_MULTICAST(&a->v6);
 }
 
-static void rt_tables_clear(struct rt_tables *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].name);
-	free(t->v);
-	*t = (struct rt_tables) { 0 };
-}
-
-/* Lines "NUMBER NAME [# comment]"; lines that are not are skipped, as iproute2 does. */
-static int rt_tables_read_file(struct rt_tables *t, const char *path)
-{
-	FILE *f;
-	char *line = NULL;
-	size_t size = 0;
-	int r = 0;
-
-	f = fopen(path, "re");
-	if (!f)
-		return 0; /* absent or unreadable: no names from here */
-
-	while (getline(&line, &size, f) >= 0) {
-		char *num, *name, *end;
-		struct rt_table *v;
-		uint32_t id;
-
-		num = skip_space(line);
-		if (*num == '#' || *num == '\0')
-			continue;
-		for (end = num; *end && !is_space(*end); end++)
-			;
-		if (!*end)
-			continue;
-		*end = '\0';
-		name = skip_space(end + 1);
-		for (end = name; *end && !is_space(*end) && *end != '#'; end++)
-			;
-		*end = '\0';
-		if (*name == '\0' || parse_u32(num, &id) < 0)
-			continue;
-
-		v = realloc(t->v, (t->n + 1) * sizeof(*t->v));
-		if (!v) {
-			r = -ENOMEM;
-			break;
-		}
-		t->v = v;
-		t->v[t->n].id = id;
-		t->v[t->n].name = strdup(name);
-		if (!t->v[t->n].name) {
-			r = -ENOMEM;
-			break;
-		}
-		t->n++;
-	}
-	free(line);
-	fclose(f);
-	return r;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* DIR/rt_tables.d/ *.conf, in name order so the first match is predictable. */
-static int rt_tables_read_dropins(struct rt_tables *t, const char *dir)
-{
-	char *path = NULL, **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
-
-	if (asprintf(&path, "%s/rt_tables.d", dir) < 0)
-		return -ENOMEM;
-	d = opendir(path);
-	if (!d) {
-		free(path);
-		return 0;
-	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char **v;
-
-		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		v = realloc(names, (n + 1) * sizeof(*names));
-		if (!v) {
-			r = -ENOMEM;
-			goto out;
-		}
-		names = v;
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			r = -ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), compare_strings);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		char *file = NULL;
-
-		if (asprintf(&file, "%s/%s", path, names[i]) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		r = rt_tables_read_file(t, file);
-		free(file);
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	free(path);
-	return r;
-}
-
-static int rt_tables_load(struct rt_tables *t, const char *dir)
-{
-	const char *dirs[2] = { dir, NULL };
-	size_t n_dirs = 1;
-	int r;
-
-	if (t->loaded)
-		return 0;
-	if (!dir) {
-		dirs[0] = RR_RT_TABLES_DIR;
-		dirs[1] = RR_RT_TABLES_VENDOR_DIR;
-		n_dirs = 2;
-	}
-	for (size_t i = 0; i < n_dirs; i++) {
-		char *path = NULL;
-
-		if (asprintf(&path, "%s/rt_tables", dirs[i]) < 0)
-			return -ENOMEM;
-		r = rt_tables_read_file(t, path);
-		free(path);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < n_dirs; i++) {
-		r = rt_tables_read_dropins(t, dirs[i]);
-		if (r < 0)
-			return r;
-	}
-	t->loaded = true;
-	return 0;
-}
-
-/* iproute2's own names first (they cannot be redefined), then the files. */
-static bool rt_tables_find(const struct rt_tables *t, const char *name, uint32_t *ret)
-{
-	for (size_t i = 0; i < sizeof(rt_builtin) / sizeof(rt_builtin[0]); i++)
-		if (strcmp(name, rt_builtin[i].name) == 0) {
-			*ret = rt_builtin[i].id;
-			return true;
-		}
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(name, t->v[i].name) == 0) {
-			*ret = t->v[i].id;
-			return true;
-		}
-	return false;
-}
-
 uint32_t config_table_lookup(const char *dir, const char *name)
 {
-	struct rt_tables t = { 0 };
-	uint32_t id = 0;
-
-	if (!name)
-		return 0;
-	if (parse_u32(name, &id) == 0)
-		return id;
-	if (rt_tables_load(&t, dir) < 0 || !rt_tables_find(&t, name, &id))
-		id = 0;
-	rt_tables_clear(&t);
-	return id;
+	return rttables_lookup(dir, name);
 }
 
 static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
@@ -474,7 +235,7 @@ static bool parser_set_once(struct parser *p, const char *key, unsigned *line)
 
 static bool parser_u32(struct parser *p, const char *key, const char *value, uint32_t *ret)
 {
-	int r = parse_u32(value, ret);
+	int r = number_parse_u32(value, ret);
 
 	if (r == -ERANGE)
 		parser_error(p, p->lineno, "%s=%s: number out of range (at most 4294967295)", key, value);
@@ -518,16 +279,16 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 		}
 		if (id >= 253 && id <= 255) {
 			parser_error(p, p->lineno, "Table=%s: table %" PRIu32 " is reserved (%s)",
-				     value, id, rt_builtin[id - 253].name);
+				     value, id, rttables_builtin_name(id));
 			return;
 		}
 	} else {
-		r = rt_tables_load(&p->rt, p->rt_dir);
+		r = rttables_load(&p->rt, p->rt_dir);
 		if (r < 0) {
 			p->oom = true;
 			return;
 		}
-		if (!rt_tables_find(&p->rt, value, &id)) {
+		if (rttables_find(&p->rt, value, &id) < 0) {
 			parser_error(p, p->lineno, "Table=%s: unknown routing table name", value);
 			return;
 		}
@@ -841,7 +602,7 @@ static void parser_named_tables(struct parser *p)
 
 	for (size_t i = 0; i < c->n_ifaces; i++)
 		any |= c->ifaces[i].table_auto;
-	if (!any || rt_tables_load(&p->rt, p->rt_dir) < 0)
+	if (!any || rttables_load(&p->rt, p->rt_dir) < 0)
 		return;
 	c->named_tables = calloc(p->rt.n + 1, sizeof(*c->named_tables));
 	if (!c->named_tables) {
@@ -912,7 +673,7 @@ static void parser_done(struct parser *p)
 	free(p->errors);
 	free(p->info);
 	free(p->buf);
-	rt_tables_clear(&p->rt);
+	rttables_clear(&p->rt);
 	config_free(p->cfg);
 	if (p->in)
 		fclose(p->in);

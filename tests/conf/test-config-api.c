@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "number.h"
+#include "rttables.h"
 
 static int failures;
 
@@ -231,6 +233,48 @@ static void test_table_lookup(void)
 	CHECK(config_table_lookup(rt_dir, NULL) == 0);
 	CHECK(config_table_lookup("/nonexistent", "main") == 254);
 	CHECK(config_table_lookup("/nonexistent", "eth1_table") == 0);
+}
+
+static void test_rttables(void)
+{
+	struct rttables t = { 0 };
+	uint32_t id = 42;
+
+	CHECK(rttables_load(&t, rt_dir) == 0);
+	CHECK(t.loaded && t.n > 0);
+	CHECK(rttables_find(&t, "isp_a", &id) == 0 && id == 200);
+	CHECK(rttables_find(&t, "also_main", &id) == 0 && id == 254);
+	CHECK(rttables_find(&t, "main", &id) == 0 && id == 254);
+	id = 42;
+	CHECK(rttables_find(&t, "nope", &id) == -ENOENT && id == 42);
+	CHECK(rttables_load(&t, "/nonexistent") == 0); /* already loaded: kept */
+	CHECK(rttables_find(&t, "wan3", &id) == 0 && id == 102);
+	rttables_clear(&t);
+	CHECK(t.n == 0 && !t.loaded && t.v == NULL);
+	rttables_clear(&t);
+
+	CHECK(strcmp(rttables_builtin_name(253), "default") == 0);
+	CHECK(strcmp(rttables_builtin_name(254), "main") == 0);
+	CHECK(strcmp(rttables_builtin_name(255), "local") == 0);
+	CHECK(rttables_builtin_name(252) == NULL && rttables_builtin_name(0) == NULL);
+	CHECK(rttables_lookup(rt_dir, "isp_b") == 0x1000);
+}
+
+static void test_number(void)
+{
+	uint32_t v = 7;
+
+	CHECK(number_parse_u32("0", &v) == 0 && v == 0);
+	CHECK(number_parse_u32("4294967295", &v) == 0 && v == UINT32_MAX);
+	CHECK(number_parse_u32("0xFFffFFff", &v) == 0 && v == UINT32_MAX);
+	CHECK(number_parse_u32("010", &v) == 0 && v == 10); /* not octal */
+	v = 7;
+	CHECK(number_parse_u32("4294967296", &v) == -ERANGE && v == 7);
+	CHECK(number_parse_u32("0x100000000", &v) == -ERANGE);
+	CHECK(number_parse_u32("99999999999x", &v) == -EINVAL);
+	static const char *const bad[] = { "", "0x", "-1", "+1", " 1", "1 ", "1a", "0x1g", "1e3" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(number_parse_u32(bad[i], &v) == -EINVAL && v == 7);
 }
 
 static void test_load_values(void)
@@ -454,6 +498,8 @@ int main(int argc, char **argv)
 	test_addr();
 	test_addr_prefix();
 	test_table_lookup();
+	test_rttables();
+	test_number();
 	test_load_values();
 	test_load_bytes();
 	test_load_errors();
