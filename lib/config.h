@@ -52,6 +52,14 @@ struct rr_config_env {
  */
 int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 		struct rr_config **ret);
+/*
+ * The same for len bytes of config text at buf, which may hold any byte (a
+ * NUL is an error in its line, not the end); name stands for the file in
+ * messages and becomes c->path. Does not touch the file system but for
+ * rt_tables.
+ */
+int config_load_buffer(const char *name, const char *buf, size_t len,
+		       const struct rr_config_env *env, FILE *err, struct rr_config **ret);
 void config_free(struct rr_config *c);
 
 /* Print the config in normalised form (every key, defaults filled in). */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "number.h"
+#include "value.h"
 
 static const struct {
 	uint32_t id;
@@ -86,7 +86,7 @@ static int rttables_read_file(struct rttables *t, const char *path)
 		for (end = name; *end && !rttables_is_space(*end) && *end != '#'; end++)
 			;
 		*end = '\0';
-		if (*name == '\0' || number_parse_u32(num, &id) < 0)
+		if (*name == '\0' || value_parse_u32(num, &id) < 0)
 			continue;
 		r = rttables_add(t, id, name);
 	}
@@ -218,7 +218,7 @@ uint32_t rttables_lookup(const char *dir, const char *name)
 
 	if (!name)
 		return 0;
-	if (number_parse_u32(name, &id) == 0)
+	if (value_parse_u32(name, &id) == 0)
 		return id;
 	if (rttables_load(&t, dir) < 0 || rttables_find(&t, name, &id) < 0)
 		id = 0;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "number.h"
+#include "value.h"
 #include "rttables.h"
 
 static int failures;
@@ -260,21 +260,21 @@ static void test_rttables(void)
 	CHECK(rttables_lookup(rt_dir, "isp_b") == 0x1000);
 }
 
-static void test_number(void)
+static void test_value(void)
 {
 	uint32_t v = 7;
 
-	CHECK(number_parse_u32("0", &v) == 0 && v == 0);
-	CHECK(number_parse_u32("4294967295", &v) == 0 && v == UINT32_MAX);
-	CHECK(number_parse_u32("0xFFffFFff", &v) == 0 && v == UINT32_MAX);
-	CHECK(number_parse_u32("010", &v) == 0 && v == 10); /* not octal */
+	CHECK(value_parse_u32("0", &v) == 0 && v == 0);
+	CHECK(value_parse_u32("4294967295", &v) == 0 && v == UINT32_MAX);
+	CHECK(value_parse_u32("0xFFffFFff", &v) == 0 && v == UINT32_MAX);
+	CHECK(value_parse_u32("010", &v) == 0 && v == 10); /* not octal */
 	v = 7;
-	CHECK(number_parse_u32("4294967296", &v) == -ERANGE && v == 7);
-	CHECK(number_parse_u32("0x100000000", &v) == -ERANGE);
-	CHECK(number_parse_u32("99999999999x", &v) == -EINVAL);
+	CHECK(value_parse_u32("4294967296", &v) == -ERANGE && v == 7);
+	CHECK(value_parse_u32("0x100000000", &v) == -ERANGE);
+	CHECK(value_parse_u32("99999999999x", &v) == -EINVAL);
 	static const char *const bad[] = { "", "0x", "-1", "+1", " 1", "1 ", "1a", "0x1g", "1e3" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECK(number_parse_u32(bad[i], &v) == -EINVAL && v == 7);
+		CHECK(value_parse_u32(bad[i], &v) == -EINVAL && v == 7);
 }
 
 static void test_load_values(void)
@@ -346,7 +346,7 @@ static void test_load_bytes(void)
 	config_free(c);
 	free(errors);
 
-	/* Indented lines are ordinary lines, not inih continuation lines. */
+	/* Indented lines are ordinary lines, not continuation lines. */
 	CHECK(load_str("[Interface]\n  Name=eth1\n\tTable=7 ; comment\n  Mark=1 # comment\n", &c,
 		       &errors) == 0);
 	CHECK(c && strcmp(c->ifaces[0].name, "eth1") == 0 && c->ifaces[0].table == 7);
@@ -366,7 +366,7 @@ static void test_load_bytes(void)
 	CHECK(contains(errors, "test.conf:1: [Interface] without Name=\n"));
 	free(errors);
 
-	/* 199 characters fit inih's line buffer, 200 do not. */
+	/* 199 characters fit in a line, 200 do not. */
 	n = snprintf(line, sizeof(line), "[Interface]\nName=%0194d\n", 0);
 	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
 	CHECK(contains(errors, "test.conf:2: Name=0000"));
@@ -389,12 +389,96 @@ static void test_load_bytes(void)
 		     0, 0);
 	CHECK(load(line, (size_t) n, NULL, NULL) == 0);
 
-	/* A key longer than inih keeps whole is reported whole. */
+	/* A long key is reported whole. */
 	n = snprintf(line, sizeof(line), "[Global]\n%060d=1\n", 0);
 	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
 	CHECK(contains(errors, "test.conf:2: unknown key 0000000000000000000000000000000000000000000"
 			       "00000000000000000= in [Global]\n"));
 	free(errors);
+}
+
+/* config_load_buffer(): buf with len may hold any byte; messages name what name says. */
+static int load_buffer(const char *name, const char *buf, size_t len, struct rr_config **ret,
+		       char **errors)
+{
+	struct rr_config_env env = { .rt_tables_dir = rt_dir };
+	struct rr_config *c = (struct rr_config *) 1;
+	size_t size;
+	char *out;
+	FILE *err;
+	int r;
+
+	err = open_memstream(&out, &size);
+	if (!err)
+		exit(1);
+	r = config_load_buffer(name, buf, len, &env, err, &c);
+	fclose(err);
+	CHECK(r < 0 ? c == NULL : c != NULL);
+	if (ret)
+		*ret = c;
+	else
+		config_free(c);
+	if (errors)
+		*errors = out;
+	else
+		free(out);
+	return r;
+}
+
+static void test_load_buffer(void)
+{
+	struct rr_config *c;
+	char *errors, line[1024];
+	int n;
+
+	/* No newline at the end; the last line counts. */
+	static const char text[] = "[Interface]\nName=eth1\nTable=7\nMark=0x3";
+	CHECK(load_buffer("inline", text, sizeof(text) - 1, &c, &errors) == 0);
+	CHECK(strcmp(errors, "") == 0);
+	CHECK(c && c->n_ifaces == 1 && c->ifaces[0].mark == 3 && c->ifaces[0].table == 7);
+	CHECK(c && strcmp(c->path, "inline") == 0);
+	config_free(c);
+	free(errors);
+
+	/* Only len bytes are read: a prefix of text cut inside a line. */
+	CHECK(load_buffer("prefix", text, sizeof(text) - 5, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "prefix:4: expected KEY=VALUE, [Section] or a comment\n") == 0);
+	free(errors);
+
+	/* Errors name the given name and the line. */
+	static const char bad[] = "[Global]\nMarkMask=0\n\n[Interface]\nName=eth1\nMark=1\nColour=blue\n";
+	CHECK(load_buffer("/etc/replyroute/from-dbus", bad, sizeof(bad) - 1, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "/etc/replyroute/from-dbus:2: MarkMask=0: must not be zero\n"
+			     "/etc/replyroute/from-dbus:7: unknown key Colour= in [Interface]\n") == 0);
+	free(errors);
+
+	/* A NUL byte is an error in its line, not the end of the buffer. */
+	static const char nul[] = "[Interface]\nName=eth1\nTable=7\0\nMark=1\nBogus=1\n";
+	CHECK(load_buffer("nul", nul, sizeof(nul) - 1, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "nul:3: NUL character in line\n"
+			     "nul:5: unknown key Bogus= in [Interface]\n") == 0);
+	free(errors);
+	CHECK(load_buffer("nul", "\0", 1, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "nul:1: NUL character in line\n") == 0);
+	free(errors);
+
+	/* A very long line is rejected whole, not split: one error, no key read from it. */
+	n = snprintf(line, sizeof(line), "[Interface]\nName=eth1\nTable=%0900d\nMark=1\n", 7);
+	CHECK(load_buffer("long", line, (size_t) n, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "long:3: line too long (906 characters, at most 199)\n") == 0);
+	free(errors);
+
+	/* Nothing at all, or only a byte order mark: an empty config. */
+	CHECK(load_buffer("empty", NULL, 0, &c, NULL) == 0);
+	CHECK(c && c->n_ifaces == 0 && c->mask == RR_DEFAULT_MASK);
+	config_free(c);
+	CHECK(load_buffer("bom", "\xef\xbb\xbf", 3, NULL, NULL) == 0);
+
+	/* Bad arguments. */
+	c = (struct rr_config *) 1;
+	CHECK(config_load_buffer(NULL, "", 0, NULL, NULL, &c) == -EINVAL && c == NULL);
+	CHECK(config_load_buffer("x", NULL, 1, NULL, NULL, &c) == -EINVAL && c == NULL);
+	CHECK(config_load_buffer("x", "", 0, NULL, NULL, NULL) == -EINVAL);
 }
 
 static void test_load_errors(void)
@@ -499,9 +583,10 @@ int main(int argc, char **argv)
 	test_addr_prefix();
 	test_table_lookup();
 	test_rttables();
-	test_number();
+	test_value();
 	test_load_values();
 	test_load_bytes();
+	test_load_buffer();
 	test_load_errors();
 	test_load_many();
 
