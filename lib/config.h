@@ -47,8 +47,9 @@ struct rr_config_env {
 /*
  * Parse the file at path. On success returns 0 and *ret owns a config.
  * On any error returns -EINVAL (bad config, every problem written to err as
- * "FILE:LINE: message\n") or another negative errno (file unreadable, also
- * written to err); *ret is left NULL: nothing of a bad config is kept.
+ * "FILE:LINE: message\n") or another negative errno (file unreadable or
+ * over 4 MiB, also written to err; -ENOMEM is not); *ret is left NULL:
+ * nothing of a bad config is kept. err may be NULL.
  */
 int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 		struct rr_config **ret);
@@ -66,7 +67,8 @@ void config_free(struct rr_config *c);
 void config_print(const struct rr_config *c, FILE *out);
 
 /*
- * Resolve a table name or number through DIR/rt_tables and
+ * rttables_lookup(), for the callers that knew it here: resolve a table name
+ * or number through DIR/rt_tables and
  * DIR/rt_tables.d/ *.conf (dir NULL: /etc/iproute2, then /usr/share/iproute2);
  * "default", "main" and "local" are built in. 0 if unknown.
  */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "iniline.h"
 #include "value.h"
 #include "rttables.h"
 
@@ -275,6 +276,42 @@ static void test_value(void)
 	static const char *const bad[] = { "", "0x", "-1", "+1", " 1", "1 ", "1a", "0x1g", "1e3" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(value_parse_u32(bad[i], &v) == -EINVAL && v == 7);
+}
+
+/* iniline.c alone: what a line is, before any key means anything. */
+static void test_iniline(void)
+{
+	struct iniline l;
+	char buf[64];
+
+#define SPLIT(text)                                           \
+	do {                                                  \
+		snprintf(buf, sizeof(buf), "%s", text);       \
+		iniline_split(iniline_strip(buf), &l);        \
+	} while (0)
+
+	SPLIT("  \t ");
+	CHECK(l.kind == INILINE_EMPTY && !l.error);
+	SPLIT("  ; x = y");
+	CHECK(l.kind == INILINE_EMPTY);
+	SPLIT("[A b] # c");
+	CHECK(l.kind == INILINE_SECTION && !l.error && strcmp(l.section, "A b") == 0);
+	SPLIT("[]");
+	CHECK(l.kind == INILINE_SECTION && !l.error && strcmp(l.section, "") == 0);
+	SPLIT("[A");
+	CHECK(l.kind == INILINE_SECTION && l.error);
+	SPLIT("[A]x");
+	CHECK(l.kind == INILINE_SECTION && l.error);
+	SPLIT(" Key = a=b;c#d ;e");
+	CHECK(l.kind == INILINE_ASSIGNMENT && !l.error);
+	CHECK(strcmp(l.key, "Key") == 0 && strcmp(l.value, "a=b;c#d") == 0);
+	SPLIT("Key=");
+	CHECK(l.kind == INILINE_ASSIGNMENT && !l.error && strcmp(l.value, "") == 0);
+	SPLIT("Key: value");
+	CHECK(l.kind == INILINE_ASSIGNMENT && l.error);
+	SPLIT("  = value");
+	CHECK(l.kind == INILINE_ASSIGNMENT && l.error);
+#undef SPLIT
 }
 
 static void test_load_values(void)
@@ -584,6 +621,7 @@ int main(int argc, char **argv)
 	test_table_lookup();
 	test_rttables();
 	test_value();
+	test_iniline();
 	test_load_values();
 	test_load_bytes();
 	test_load_buffer();
