@@ -544,6 +544,22 @@ static void test_load_errors(void)
 	CHECK(contains(buf, ": Is a directory\n"));
 	free(buf);
 
+	/* A file over 4 MiB is refused before it is parsed; 4 MiB of comments are read. */
+	{
+		size_t big = 4u << 20;
+		char *text = malloc(big + 1);
+
+		if (!text)
+			exit(1);
+		memset(text, '#', big + 1);
+		text[0] = '\n';
+		CHECK(load(text, big, NULL, NULL) == 0);
+		CHECK(load(text, big + 1, NULL, &buf) == -EFBIG);
+		CHECK(contains(buf, "test.conf: File too large\n"));
+		free(buf);
+		free(text);
+	}
+
 	/* err may be NULL; env may be NULL (system rt_tables, where "main" is reserved). */
 	static const char text[] = "[Interface]\nName=eth1\nTable=main\nMark=1\n";
 	path = write_conf(text, sizeof(text) - 1);
