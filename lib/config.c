@@ -2,33 +2,38 @@
 /*
  * The configuration file: INI in the style of systemd .network files.
  *
- * inih does the splitting into sections and KEY=VALUE pairs, but it has no
- * line numbers (Debian builds it without INI_HANDLER_LINENO), skips lines it
- * cannot parse, only knows ';' as an inline comment and splits long lines.
- * So it reads through config_read_line(), which counts lines, strips comments
- * and whitespace, and reports every line inih would mangle or skip. Section
- * headers are tracked there too, because inih does not tell the handler about
- * a section without keys. Checks between fields (mark inside the mask,
- * duplicates, missing keys) run once the whole file is read. Errors are
- * collected and written sorted by line, so the order is the file's.
+ * Read by a strict line reader, in wireguard-tools' way: config_read_init(),
+ * then config_read_line() for every physical line, then config_read_finish().
+ * A line is a comment, a [Section] header or KEY=VALUE, split at the first
+ * '='; anything else is an error with its line number, never skipped or
+ * split. Checks between fields (mark inside the mask, duplicates, missing
+ * keys) run once the whole file is read. Errors are collected and written
+ * sorted by line, so the order is the file's.
+ *
+ * This file knows the sections and keys; the syntax of a line is
+ * iniline.c's, of a single value value.c's, table names are rttables.c's.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RR_RT_TABLES_DIR "/etc/iproute2"
-/* Newer iproute2 ships its defaults here and keeps /etc for overrides. */
-#define RR_RT_TABLES_VENDOR_DIR "/usr/share/iproute2"
+#include "diag.h"
+#include "iniline.h"
+#include "rttables.h"
+#include "value.h"
 
-/* Longest key name inih copies whole (its MAX_NAME is 50, with the NUL). */
-#define KEY_MAX 49
+/*
+ * Longest line, without comments and surrounding whitespace: longer is a
+ * mistake (a lost newline, not a config file), reported rather than read.
+ * 199 was inih's limit; kept so that files and messages stay the same.
+ */
+#define CONFIG_LINE_MAX 199
+/* A config file is a few lines per interface: anything bigger is a mistake. */
+#define CONFIG_FILE_MAX (4u << 20)
 
 enum section {
 	SECTION_NONE,
@@ -42,33 +47,15 @@ struct iface_info {
 	/* Line of each key, 0 when absent. */
 	unsigned name, table, mark, priority, gateway4, gateway6, source_rules;
 	bool name_ok, table_ok, mark_ok;
-	char table_str[INI_MAX_LINE];
-	char mark_str[INI_MAX_LINE];
-};
-
-struct config_error {
-	unsigned line;
-	size_t seq;
-	char *msg;
-};
-
-struct rt_table {
-	uint32_t id;
-	char *name;
-};
-
-struct rt_tables {
-	struct rt_table *v;
-	size_t n;
-	bool loaded;
+	char table_str[CONFIG_LINE_MAX + 1];
+	char mark_str[CONFIG_LINE_MAX + 1];
 };
 
 struct parser {
-	FILE *in;
-	char *buf;
-	size_t buf_size;
+	const char *name; /* of the file, for messages */
+	char *line;	  /* the current line, copied to be cut up */
+	size_t line_size;
 	unsigned lineno;
-	int read_errno;
 	bool oom;
 
 	enum section section;
@@ -79,80 +66,11 @@ struct parser {
 	struct iface_info *info; /* parallel to cfg->ifaces */
 	size_t ifaces_alloc;
 
-	struct config_error *errors;
-	size_t n_errors, errors_alloc;
+	struct diag errors;
 
 	const char *rt_dir; /* NULL: the system's */
-	struct rt_tables rt;
+	struct rttables rt;
 };
-
-static const struct {
-	const char *name;
-	uint32_t id;
-} rt_builtin[] = {
-	{ "default", 253 },
-	{ "main", 254 },
-	{ "local", 255 },
-};
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static char *skip_space(char *s)
-{
-	while (is_space(*s))
-		s++;
-	return s;
-}
-
-static void strip_trailing_space(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && is_space(s[n - 1]))
-		s[--n] = '\0';
-}
-
-/*
- * Decimal or 0x hexadecimal, the whole string, no sign, no whitespace.
- * -EINVAL when it is not a number, -ERANGE when it does not fit 32 bits.
- */
-static int parse_u32(const char *s, uint32_t *ret)
-{
-	uint64_t v = 0;
-	unsigned base = 10;
-	bool overflow = false;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (*s == '\0')
-		return -EINVAL;
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned) (*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned) (*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned) (*s - 'A' + 10);
-		else
-			return -EINVAL;
-		if (!overflow) {
-			v = v * base + d;
-			if (v > UINT32_MAX)
-				overflow = true;
-		}
-	}
-	if (overflow)
-		return -ERANGE;
-	*ret = (uint32_t) v;
-	return 0;
-}
 
 /* A table name that looks like a number is read as one, and reported as a bad one. */
 static bool looks_numeric(const char *s)
@@ -162,274 +80,9 @@ static bool looks_numeric(const char *s)
 	return *s >= '0' && *s <= '9';
 }
 
-static int parse_bool(const char *s, bool *ret)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*ret = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*ret = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* NULL when valid, otherwise why not; the kernel's dev_valid_name() rules. */
-static const char *ifname_invalid(const char *s)
-{
-	if (strlen(s) >= IFNAMSIZ)
-		return "too long (at most 15 characters)";
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return "not allowed as an interface name";
-	for (; *s; s++) {
-		if (*s == '/' || *s == ':' || is_space(*s) || (unsigned char) *s < 0x20 || *s == 0x7f)
-			return "invalid character in interface name";
-		/* Valid for the kernel, but cannot be written as an nft string (a
-		 * trailing '*' would be a wildcard there). */
-		if (*s == '"' || *s == '\\' || *s == '*')
-			return "quotes, backslashes and '*' cannot be matched in nftables";
-	}
-	return NULL;
-}
-
-int rr_addr_parse(const char *s, struct rr_addr *ret)
-{
-	struct rr_addr a = { 0 };
-
-	if (!s || !ret)
-		return -EINVAL;
-	if (inet_pton(AF_INET, s, &a.v4) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &a.v6) == 1)
-		a.family = AF_INET6;
-	else
-		return -EINVAL;
-	*ret = a;
-	return 0;
-}
-
-const char *rr_addr_str(const struct rr_addr *a, char *buf, size_t len)
-{
-	if (!a || !buf || (a->family != AF_INET && a->family != AF_INET6)) {
-		errno = EAFNOSUPPORT;
-		return NULL;
-	}
-	return inet_ntop(a->family, a->bytes, buf, (socklen_t) len);
-}
-
-bool rr_addr_eq(const struct rr_addr *a, const struct rr_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	switch (a->family) {
-	case AF_INET:
-		return a->v4.s_addr == b->v4.s_addr;
-	case AF_INET6:
-		return memcmp(&a->v6, &b->v6, sizeof(a->v6)) == 0;
-	default:
-		return true; /* both unset */
-	}
-}
-
-/* A gateway must be a unicast address a route can point to. */
-static bool gateway_valid(const struct rr_addr *a)
-{
-	if (a->family == AF_INET) {
-		uint32_t v = ntohl(a->v4.s_addr);
-
-		return v != 0 && v != 0xffffffffu && (v >> 24) != 127 && (v >> 28) != 0xe;
-	}
-	return !IN6_IS_ADDR_UNSPECIFIED(&a->v6) && !IN6_IS_ADDR_LOOPBACK(&a->v6) &&
-		!IN6_IS_ADDR_MULTICAST(&a->v6);
-}
-
-static void rt_tables_clear(struct rt_tables *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].name);
-	free(t->v);
-	*t = (struct rt_tables) { 0 };
-}
-
-/* Lines "NUMBER NAME [# comment]"; lines that are not are skipped, as iproute2 does. */
-static int rt_tables_read_file(struct rt_tables *t, const char *path)
-{
-	FILE *f;
-	char *line = NULL;
-	size_t size = 0;
-	int r = 0;
-
-	f = fopen(path, "re");
-	if (!f)
-		return 0; /* absent or unreadable: no names from here */
-
-	while (getline(&line, &size, f) >= 0) {
-		char *num, *name, *end;
-		struct rt_table *v;
-		uint32_t id;
-
-		num = skip_space(line);
-		if (*num == '#' || *num == '\0')
-			continue;
-		for (end = num; *end && !is_space(*end); end++)
-			;
-		if (!*end)
-			continue;
-		*end = '\0';
-		name = skip_space(end + 1);
-		for (end = name; *end && !is_space(*end) && *end != '#'; end++)
-			;
-		*end = '\0';
-		if (*name == '\0' || parse_u32(num, &id) < 0)
-			continue;
-
-		v = realloc(t->v, (t->n + 1) * sizeof(*t->v));
-		if (!v) {
-			r = -ENOMEM;
-			break;
-		}
-		t->v = v;
-		t->v[t->n].id = id;
-		t->v[t->n].name = strdup(name);
-		if (!t->v[t->n].name) {
-			r = -ENOMEM;
-			break;
-		}
-		t->n++;
-	}
-	free(line);
-	fclose(f);
-	return r;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* DIR/rt_tables.d/ *.conf, in name order so the first match is predictable. */
-static int rt_tables_read_dropins(struct rt_tables *t, const char *dir)
-{
-	char *path = NULL, **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
-
-	if (asprintf(&path, "%s/rt_tables.d", dir) < 0)
-		return -ENOMEM;
-	d = opendir(path);
-	if (!d) {
-		free(path);
-		return 0;
-	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char **v;
-
-		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		v = realloc(names, (n + 1) * sizeof(*names));
-		if (!v) {
-			r = -ENOMEM;
-			goto out;
-		}
-		names = v;
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			r = -ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), compare_strings);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		char *file = NULL;
-
-		if (asprintf(&file, "%s/%s", path, names[i]) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		r = rt_tables_read_file(t, file);
-		free(file);
-	}
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	free(path);
-	return r;
-}
-
-static int rt_tables_load(struct rt_tables *t, const char *dir)
-{
-	const char *dirs[2] = { dir, NULL };
-	size_t n_dirs = 1;
-	int r;
-
-	if (t->loaded)
-		return 0;
-	if (!dir) {
-		dirs[0] = RR_RT_TABLES_DIR;
-		dirs[1] = RR_RT_TABLES_VENDOR_DIR;
-		n_dirs = 2;
-	}
-	for (size_t i = 0; i < n_dirs; i++) {
-		char *path = NULL;
-
-		if (asprintf(&path, "%s/rt_tables", dirs[i]) < 0)
-			return -ENOMEM;
-		r = rt_tables_read_file(t, path);
-		free(path);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < n_dirs; i++) {
-		r = rt_tables_read_dropins(t, dirs[i]);
-		if (r < 0)
-			return r;
-	}
-	t->loaded = true;
-	return 0;
-}
-
-/* iproute2's own names first (they cannot be redefined), then the files. */
-static bool rt_tables_find(const struct rt_tables *t, const char *name, uint32_t *ret)
-{
-	for (size_t i = 0; i < sizeof(rt_builtin) / sizeof(rt_builtin[0]); i++)
-		if (strcmp(name, rt_builtin[i].name) == 0) {
-			*ret = rt_builtin[i].id;
-			return true;
-		}
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(name, t->v[i].name) == 0) {
-			*ret = t->v[i].id;
-			return true;
-		}
-	return false;
-}
-
 uint32_t config_table_lookup(const char *dir, const char *name)
 {
-	struct rt_tables t = { 0 };
-	uint32_t id = 0;
-
-	if (!name)
-		return 0;
-	if (parse_u32(name, &id) == 0)
-		return id;
-	if (rt_tables_load(&t, dir) < 0 || !rt_tables_find(&t, name, &id))
-		id = 0;
-	rt_tables_clear(&t);
-	return id;
+	return rttables_lookup(dir, name);
 }
 
 static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
@@ -437,47 +90,14 @@ static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
 
 static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
 {
-	struct config_error *v;
 	va_list ap;
-	char *msg;
-	int r;
 
 	if (p->oom)
 		return;
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
+	if (diag_addv(&p->errors, line, fmt, ap) < 0)
 		p->oom = true;
-		return;
-	}
-	if (p->n_errors == p->errors_alloc) {
-		size_t n = p->errors_alloc ? 2 * p->errors_alloc : 16;
-
-		v = realloc(p->errors, n * sizeof(*v));
-		if (!v) {
-			free(msg);
-			p->oom = true;
-			return;
-		}
-		p->errors = v;
-		p->errors_alloc = n;
-	}
-	p->errors[p->n_errors] = (struct config_error) {
-		.line = line,
-		.seq = p->n_errors,
-		.msg = msg,
-	};
-	p->n_errors++;
-}
-
-static int compare_errors(const void *a, const void *b)
-{
-	const struct config_error *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	va_end(ap);
 }
 
 static const char *section_name(enum section s)
@@ -513,7 +133,7 @@ static bool parser_set_once(struct parser *p, const char *key, unsigned *line)
 
 static bool parser_u32(struct parser *p, const char *key, const char *value, uint32_t *ret)
 {
-	int r = parse_u32(value, ret);
+	int r = value_parse_u32(value, ret);
 
 	if (r == -ERANGE)
 		parser_error(p, p->lineno, "%s=%s: number out of range (at most 4294967295)", key, value);
@@ -557,16 +177,16 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 		}
 		if (id >= 253 && id <= 255) {
 			parser_error(p, p->lineno, "Table=%s: table %" PRIu32 " is reserved (%s)",
-				     value, id, rt_builtin[id - 253].name);
+				     value, id, rttables_builtin_name(id));
 			return;
 		}
 	} else {
-		r = rt_tables_load(&p->rt, p->rt_dir);
+		r = rttables_load(&p->rt, p->rt_dir);
 		if (r < 0) {
 			p->oom = true;
 			return;
 		}
-		if (!rt_tables_find(&p->rt, value, &id)) {
+		if (rttables_find(&p->rt, value, &id) < 0) {
 			parser_error(p, p->lineno, "Table=%s: unknown routing table name", value);
 			return;
 		}
@@ -601,7 +221,7 @@ static void parser_gateway(struct parser *p, const char *value, struct rr_iface_
 		return;
 	}
 	*line = p->lineno;
-	if (!gateway_valid(&a)) {
+	if (!value_gateway_valid(&a)) {
 		parser_error(p, p->lineno, "Gateway=%s: not a unicast address", value);
 		return;
 	}
@@ -622,7 +242,7 @@ static void parser_interface(struct parser *p, const char *key, const char *valu
 	if (strcmp(key, "Name") == 0) {
 		if (!parser_set_once(p, key, &info->name))
 			return;
-		why = ifname_invalid(value);
+		why = value_ifname_invalid(value);
 		if (why) {
 			parser_error(p, p->lineno, "Name=%s: %s", value, why);
 			return;
@@ -650,7 +270,7 @@ static void parser_interface(struct parser *p, const char *key, const char *valu
 	} else if (strcmp(key, "SourceRules") == 0) {
 		if (!parser_set_once(p, key, &info->source_rules))
 			return;
-		if (parse_bool(value, &b) < 0) {
+		if (value_parse_bool(value, &b) < 0) {
 			parser_error(p, p->lineno, "SourceRules=%s: expected yes or no", value);
 			return;
 		}
@@ -676,11 +296,9 @@ static bool key_known(enum section section, const char *key)
 	return false;
 }
 
-static int config_handle(void *user, const char *section, const char *key, const char *value)
+/* One KEY=VALUE line, key and value stripped of whitespace. */
+static void parser_assignment(struct parser *p, const char *key, const char *value)
 {
-	struct parser *p = user;
-
-	(void) section; /* config_read_line() tracks sections, including empty ones */
 	if (!key_known(p->section, key))
 		parser_unknown_key(p, key);
 	else if (*value == '\0')
@@ -689,7 +307,6 @@ static int config_handle(void *user, const char *section, const char *key, const
 		parser_global(p, key, value);
 	else
 		parser_interface(p, key, value);
-	return 1;
 }
 
 static bool parser_add_interface(struct parser *p)
@@ -717,122 +334,98 @@ static bool parser_add_interface(struct parser *p)
 	return true;
 }
 
-/* s is a whole line starting with '['. */
-static void parser_section(struct parser *p, char *s)
+/* A [Section] line; l->error set when it is malformed. */
+static void parser_section(struct parser *p, const struct iniline *l)
 {
-	char *end = strchr(s, ']');
-
 	p->section = SECTION_UNKNOWN; /* keys after a bad header would only add noise */
-	if (!end) {
-		parser_error(p, p->lineno, "expected ']' at the end of the section header");
+	if (l->error) {
+		parser_error(p, p->lineno, "%s", l->error);
 		return;
 	}
-	if (end[1] != '\0') {
-		parser_error(p, p->lineno, "unexpected text after ']'");
-		return;
-	}
-	*end = '\0';
-	if (strcmp(s + 1, "Global") == 0) {
+	if (strcmp(l->section, "Global") == 0) {
 		if (p->global_line)
 			parser_error(p, p->lineno, "[Global] already defined at line %u", p->global_line);
 		else
 			p->global_line = p->lineno;
 		p->section = SECTION_GLOBAL;
-	} else if (strcmp(s + 1, "Interface") == 0) {
+	} else if (strcmp(l->section, "Interface") == 0) {
 		if (!parser_add_interface(p)) {
 			p->oom = true;
 			return;
 		}
 		p->section = SECTION_INTERFACE;
 	} else
-		parser_error(p, p->lineno, "unknown section [%s]", s + 1);
-	*end = ']';
+		parser_error(p, p->lineno, "unknown section [%s]", l->section);
 }
 
-/* s is a whole line that is neither a comment nor a section header. */
-static bool parser_check_assignment(struct parser *p, const char *s)
+static int config_read_init(struct parser *p, const char *name, const struct rr_config_env *env)
 {
-	const char *eq = strchr(s, '=');
-	size_t len;
-
-	if (!eq) {
-		parser_error(p, p->lineno, "expected KEY=VALUE, [Section] or a comment");
-		return false;
-	}
-	len = (size_t) (eq - s);
-	while (len > 0 && is_space(s[len - 1]))
-		len--;
-	if (len == 0) {
-		parser_error(p, p->lineno, "expected a key name before '='");
-		return false;
-	}
-	/* inih would cut the key at ':' or at KEY_MAX characters. */
-	if (len > KEY_MAX || memchr(s, ':', len)) {
-		char key[INI_MAX_LINE];
-
-		snprintf(key, sizeof(key), "%.*s", (int) len, s);
-		parser_unknown_key(p, key);
-		return false;
-	}
-	return true;
+	*p = (struct parser) {
+		.name = name,
+		.rt_dir = env ? env->rt_tables_dir : NULL,
+	};
+	p->cfg = calloc(1, sizeof(*p->cfg));
+	if (!p->cfg)
+		return -ENOMEM;
+	p->cfg->mask = RR_DEFAULT_MASK;
+	p->cfg->priority = RR_DEFAULT_PRIORITY;
+	return 0;
 }
 
 /*
- * inih's reader: one physical line per call, so p->lineno is the line the
- * handler is called for. Lines inih would misread come back empty after
- * their error is recorded.
+ * One physical line, len bytes without its '\n'. Mistakes in it are
+ * recorded, not returned: the reader goes on to find them all. 0 or -ENOMEM.
  */
-static char *config_read_line(char *str, int num, void *stream)
+static int config_read_line(struct parser *p, const char *line, size_t len)
 {
-	struct parser *p = stream;
-	size_t len;
-	ssize_t n;
-	char *s, *c;
+	struct iniline l;
+	char *s;
 
-	if (p->oom)
-		return NULL;
-	errno = 0;
-	n = getline(&p->buf, &p->buf_size, p->in);
-	if (n < 0) {
-		if (ferror(p->in))
-			p->read_errno = errno ? errno : EIO;
-		else if (errno == ENOMEM)
-			p->oom = true;
-		return NULL;
-	}
 	p->lineno++;
-	str[0] = '\0';
-
-	s = p->buf;
-	if ((size_t) n != strlen(s)) {
+	if (p->oom)
+		return -ENOMEM;
+	/* A C string would end there and hide the rest of the line. */
+	if (memchr(line, '\0', len)) {
 		parser_error(p, p->lineno, "NUL character in line");
-		return str;
+		return p->oom ? -ENOMEM : 0;
 	}
-	if (p->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
-		s += 3;
-	s = skip_space(s);
-	if (*s == '\0' || *s == '#' || *s == ';')
-		return str;
-	for (c = s + 1; *c; c++)
-		if ((*c == '#' || *c == ';') && is_space(c[-1])) {
-			*c = '\0';
-			break;
-		}
-	strip_trailing_space(s);
+	if (p->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+		line += 3;
+		len -= 3;
+	}
+	if (len >= p->line_size) {
+		char *v = realloc(p->line, len + 1);
 
-	len = strlen(s);
-	if (len >= (size_t) num) {
-		parser_error(p, p->lineno, "line too long (%zu characters, at most %d)", len, num - 1);
-		return str;
+		if (!v)
+			return -ENOMEM;
+		p->line = v;
+		p->line_size = len + 1;
 	}
-	if (*s == '[') {
-		parser_section(p, s);
-		if (p->section == SECTION_UNKNOWN)
-			return str;
-	} else if (!parser_check_assignment(p, s))
-		return str;
-	memcpy(str, s, len + 1);
-	return str;
+	memcpy(p->line, line, len);
+	p->line[len] = '\0';
+
+	s = iniline_strip(p->line);
+	len = strlen(s);
+	if (len > CONFIG_LINE_MAX) {
+		parser_error(p, p->lineno, "line too long (%zu characters, at most %d)", len,
+			     CONFIG_LINE_MAX);
+		return p->oom ? -ENOMEM : 0;
+	}
+	iniline_split(s, &l);
+	switch (l.kind) {
+	case INILINE_EMPTY:
+		break;
+	case INILINE_SECTION:
+		parser_section(p, &l);
+		break;
+	case INILINE_ASSIGNMENT:
+		if (l.error)
+			parser_error(p, p->lineno, "%s", l.error);
+		else
+			parser_assignment(p, l.key, l.value);
+		break;
+	}
+	return p->oom ? -ENOMEM : 0;
 }
 
 static bool mark_taken(const struct rr_config *c, uint32_t mark)
@@ -880,7 +473,7 @@ static void parser_named_tables(struct parser *p)
 
 	for (size_t i = 0; i < c->n_ifaces; i++)
 		any |= c->ifaces[i].table_auto;
-	if (!any || rt_tables_load(&p->rt, p->rt_dir) < 0)
+	if (!any || rttables_load(&p->rt, p->rt_dir) < 0)
 		return;
 	c->named_tables = calloc(p->rt.n + 1, sizeof(*c->named_tables));
 	if (!c->named_tables) {
@@ -892,7 +485,7 @@ static void parser_named_tables(struct parser *p)
 }
 
 /* The checks that need the whole file: required keys, mask, duplicates. */
-static void parser_finish(struct parser *p)
+static void parser_check(struct parser *p)
 {
 	struct rr_config *c = p->cfg;
 
@@ -944,25 +537,107 @@ static void parser_finish(struct parser *p)
 	parser_named_tables(p);
 }
 
+/*
+ * Every error, in line order, or the config. 0, -EINVAL (errors written to
+ * err) or -ENOMEM; *ret is only set on success.
+ */
+static int config_read_finish(struct parser *p, FILE *err, struct rr_config **ret)
+{
+	if (p->oom)
+		return -ENOMEM;
+	parser_check(p);
+	if (p->oom)
+		return -ENOMEM;
+	if (p->errors.n > 0) {
+		diag_write(&p->errors, p->name, err);
+		return -EINVAL;
+	}
+	p->cfg->path = strdup(p->name);
+	if (!p->cfg->path)
+		return -ENOMEM;
+	*ret = p->cfg;
+	p->cfg = NULL;
+	return 0;
+}
+
 static void parser_done(struct parser *p)
 {
-	for (size_t i = 0; i < p->n_errors; i++)
-		free(p->errors[i].msg);
-	free(p->errors);
+	diag_clear(&p->errors);
 	free(p->info);
-	free(p->buf);
-	rt_tables_clear(&p->rt);
+	free(p->line);
+	rttables_clear(&p->rt);
 	config_free(p->cfg);
-	if (p->in)
-		fclose(p->in);
+}
+
+int config_load_buffer(const char *name, const char *buf, size_t len,
+		       const struct rr_config_env *env, FILE *err, struct rr_config **ret)
+{
+	struct parser p;
+	size_t pos = 0;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	*ret = NULL;
+	if (!name || (!buf && len > 0))
+		return -EINVAL;
+
+	r = config_read_init(&p, name, env);
+	while (r >= 0 && pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t) (nl - (buf + pos)) : len - pos;
+
+		r = config_read_line(&p, buf + pos, n);
+		pos += n + 1;
+	}
+	if (r >= 0)
+		r = config_read_finish(&p, err, ret);
+	parser_done(&p);
+	return r;
+}
+
+/* The whole file into *ret, up to CONFIG_FILE_MAX bytes; a directory fails with EISDIR. */
+static int config_read_file(const char *path, char **ret, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0, n;
+	int r = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	do {
+		char *v = len > CONFIG_FILE_MAX ? NULL : realloc(buf, len + 4096);
+
+		if (!v) {
+			r = len > CONFIG_FILE_MAX ? -EFBIG : -ENOMEM;
+			break;
+		}
+		buf = v;
+		errno = 0;
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n == 4096);
+	if (r == 0 && ferror(f))
+		r = errno ? -errno : -EIO;
+	else if (r == 0 && len > CONFIG_FILE_MAX)
+		r = -EFBIG;
+	fclose(f);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
 }
 
 int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 		struct rr_config **ret)
 {
-	struct parser p = {
-		.rt_dir = env ? env->rt_tables_dir : NULL,
-	};
+	char *buf = NULL;
+	size_t len = 0;
 	int r;
 
 	if (!ret)
@@ -971,58 +646,15 @@ int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 	if (!path)
 		path = RR_DEFAULT_CONFIG;
 
-	p.in = fopen(path, "re");
-	if (!p.in) {
-		r = -errno;
-		if (err)
+	r = config_read_file(path, &buf, &len);
+	if (r < 0) {
+		if (err && r != -ENOMEM)
 			fprintf(err, "%s: %s\n", path, strerror(-r));
 		return r;
 	}
-	p.cfg = calloc(1, sizeof(*p.cfg));
-	if (!p.cfg) {
-		parser_done(&p);
-		return -ENOMEM;
-	}
-	p.cfg->mask = RR_DEFAULT_MASK;
-	p.cfg->priority = RR_DEFAULT_PRIORITY;
-
-	r = ini_parse_stream(config_read_line, &p, config_handle, &p);
-	if (p.oom) {
-		parser_done(&p);
-		return -ENOMEM;
-	}
-	if (p.read_errno) {
-		r = -p.read_errno;
-		if (err)
-			fprintf(err, "%s: %s\n", path, strerror(p.read_errno));
-		parser_done(&p);
-		return r;
-	}
-	/* The reader keeps from inih every line it could object to. */
-	if (r > 0 && p.n_errors == 0)
-		parser_error(&p, (unsigned) r, "syntax error");
-	parser_finish(&p);
-	if (p.oom) {
-		parser_done(&p);
-		return -ENOMEM;
-	}
-	if (p.n_errors > 0) {
-		qsort(p.errors, p.n_errors, sizeof(*p.errors), compare_errors);
-		for (size_t i = 0; err && i < p.n_errors; i++)
-			fprintf(err, "%s:%u: %s\n", path, p.errors[i].line, p.errors[i].msg);
-		parser_done(&p);
-		return -EINVAL;
-	}
-
-	p.cfg->path = strdup(path);
-	if (!p.cfg->path) {
-		parser_done(&p);
-		return -ENOMEM;
-	}
-	*ret = p.cfg;
-	p.cfg = NULL;
-	parser_done(&p);
-	return 0;
+	r = config_load_buffer(path, buf, len, env, err, ret);
+	free(buf);
+	return r;
 }
 
 void config_free(struct rr_config *c)

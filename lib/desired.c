@@ -14,30 +14,6 @@
 #define FAMILY_INDEX(f) ((f) == AF_INET6)
 static const int families[2] = {AF_INET, AF_INET6};
 
-static bool addr_in_prefix(const struct rr_addr *a, const struct rr_addr *net, unsigned len)
-{
-	unsigned bytes = len / 8, bits = len % 8;
-
-	if (a->family != net->family)
-		return false;
-	if (memcmp(a->bytes, net->bytes, bytes) != 0)
-		return false;
-	if (bits == 0)
-		return true;
-	return ((a->bytes[bytes] ^ net->bytes[bytes]) & (0xff00 >> bits)) == 0;
-}
-
-static void addr_mask(struct rr_addr *a, unsigned len)
-{
-	unsigned size = a->family == AF_INET ? 4 : 16;
-
-	for (unsigned i = 0; i < size; i++) {
-		if (len >= 8 * (i + 1))
-			continue;
-		a->bytes[i] &= len > 8 * i ? (uint8_t)(0xff00 >> (len - 8 * i)) : 0;
-	}
-}
-
 static unsigned family_bits(int family)
 {
 	return family == AF_INET ? 32 : 128;
@@ -123,7 +99,7 @@ static bool gateway_on_link(const struct rr_view *v, int ifindex, const struct r
 		    (a->flags & IFA_F_NOPREFIXROUTE))
 			continue;
 		if (a->peer.family ? rr_addr_eq(&a->peer, gw)
-				   : addr_in_prefix(gw, &a->local, a->prefixlen))
+				   : rr_addr_in_prefix(gw, &a->local, a->prefixlen))
 			return true;
 	}
 	return false;
@@ -170,7 +146,7 @@ static bool connected_route(const struct rr_ifaddr *a, struct rr_route *r)
 	r->dst_len = a->peer.family ? family_bits(a->local.family) : a->prefixlen;
 	if (!a->peer.family && r->dst_len == family_bits(a->local.family))
 		return false;
-	addr_mask(&r->dst, r->dst_len);
+	rr_addr_mask(&r->dst, r->dst_len);
 	r->oif = a->ifindex;
 	r->src = a->local;
 	r->scope = a->local.family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;

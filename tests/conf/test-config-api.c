@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "iniline.h"
+#include "value.h"
+#include "rttables.h"
 
 static int failures;
 
@@ -154,6 +157,64 @@ static void test_addr(void)
 	CHECK(rr_addr_str(&a, buf, 4) == NULL); /* too small */
 }
 
+/* rr_addr_in_prefix() and rr_addr_mask() agree with each other on every length. */
+static void test_addr_prefix(void)
+{
+	struct rr_addr a, net, m, unset = { 0 };
+	char buf[INET6_ADDRSTRLEN];
+
+	CHECK(rr_addr_parse("192.0.2.130", &a) == 0);
+	CHECK(rr_addr_parse("192.0.2.128", &net) == 0);
+	CHECK(rr_addr_in_prefix(&a, &net, 25));
+	CHECK(rr_addr_in_prefix(&a, &net, 24));
+	CHECK(rr_addr_in_prefix(&a, &net, 30));
+	CHECK(!rr_addr_in_prefix(&a, &net, 31));
+	CHECK(!rr_addr_in_prefix(&a, &net, 32));
+	CHECK(rr_addr_in_prefix(&a, &net, 0));
+	CHECK(rr_addr_in_prefix(&a, &a, 32));
+	CHECK(rr_addr_in_prefix(&a, &a, 200)); /* clamped to 32 */
+	CHECK(!rr_addr_in_prefix(&a, &net, 200));
+
+	for (unsigned len = 0; len <= 32; len++) {
+		m = a;
+		rr_addr_mask(&m, len);
+		CHECK(rr_addr_in_prefix(&a, &m, len));
+		CHECK(m.family == AF_INET);
+	}
+	m = a;
+	rr_addr_mask(&m, 25);
+	CHECK(rr_addr_eq(&m, &net));
+	m = a;
+	rr_addr_mask(&m, 0);
+	CHECK(rr_addr_str(&m, buf, sizeof(buf)) && strcmp(buf, "0.0.0.0") == 0);
+	m = a;
+	rr_addr_mask(&m, 32);
+	CHECK(rr_addr_eq(&m, &a));
+
+	CHECK(rr_addr_parse("2001:db8:1:2::1", &a) == 0);
+	CHECK(rr_addr_parse("2001:db8:1::", &net) == 0);
+	CHECK(rr_addr_in_prefix(&a, &net, 48));
+	CHECK(rr_addr_in_prefix(&a, &net, 46));
+	CHECK(!rr_addr_in_prefix(&a, &net, 64));
+	m = a;
+	rr_addr_mask(&m, 48);
+	CHECK(rr_addr_eq(&m, &net));
+	m = a;
+	rr_addr_mask(&m, 63);
+	CHECK(rr_addr_str(&m, buf, sizeof(buf)) && strcmp(buf, "2001:db8:1:2::") == 0);
+	m = a;
+	rr_addr_mask(&m, 128);
+	CHECK(rr_addr_eq(&m, &a));
+
+	/* Families never mix; unset addresses are in nothing and mask to themselves. */
+	CHECK(rr_addr_parse("0.0.0.0", &net) == 0);
+	CHECK(!rr_addr_in_prefix(&a, &net, 0));
+	CHECK(!rr_addr_in_prefix(&unset, &unset, 0));
+	m = unset;
+	rr_addr_mask(&m, 0);
+	CHECK(rr_addr_eq(&m, &unset));
+}
+
 static void test_table_lookup(void)
 {
 	CHECK(config_table_lookup(rt_dir, "eth1_table") == 100);
@@ -173,6 +234,84 @@ static void test_table_lookup(void)
 	CHECK(config_table_lookup(rt_dir, NULL) == 0);
 	CHECK(config_table_lookup("/nonexistent", "main") == 254);
 	CHECK(config_table_lookup("/nonexistent", "eth1_table") == 0);
+}
+
+static void test_rttables(void)
+{
+	struct rttables t = { 0 };
+	uint32_t id = 42;
+
+	CHECK(rttables_load(&t, rt_dir) == 0);
+	CHECK(t.loaded && t.n > 0);
+	CHECK(rttables_find(&t, "isp_a", &id) == 0 && id == 200);
+	CHECK(rttables_find(&t, "also_main", &id) == 0 && id == 254);
+	CHECK(rttables_find(&t, "main", &id) == 0 && id == 254);
+	id = 42;
+	CHECK(rttables_find(&t, "nope", &id) == -ENOENT && id == 42);
+	CHECK(rttables_load(&t, "/nonexistent") == 0); /* already loaded: kept */
+	CHECK(rttables_find(&t, "wan3", &id) == 0 && id == 102);
+	rttables_clear(&t);
+	CHECK(t.n == 0 && !t.loaded && t.v == NULL);
+	rttables_clear(&t);
+
+	CHECK(strcmp(rttables_builtin_name(253), "default") == 0);
+	CHECK(strcmp(rttables_builtin_name(254), "main") == 0);
+	CHECK(strcmp(rttables_builtin_name(255), "local") == 0);
+	CHECK(rttables_builtin_name(252) == NULL && rttables_builtin_name(0) == NULL);
+	CHECK(rttables_lookup(rt_dir, "isp_b") == 0x1000);
+}
+
+static void test_value(void)
+{
+	uint32_t v = 7;
+
+	CHECK(value_parse_u32("0", &v) == 0 && v == 0);
+	CHECK(value_parse_u32("4294967295", &v) == 0 && v == UINT32_MAX);
+	CHECK(value_parse_u32("0xFFffFFff", &v) == 0 && v == UINT32_MAX);
+	CHECK(value_parse_u32("010", &v) == 0 && v == 10); /* not octal */
+	v = 7;
+	CHECK(value_parse_u32("4294967296", &v) == -ERANGE && v == 7);
+	CHECK(value_parse_u32("0x100000000", &v) == -ERANGE);
+	CHECK(value_parse_u32("99999999999x", &v) == -EINVAL);
+	static const char *const bad[] = { "", "0x", "-1", "+1", " 1", "1 ", "1a", "0x1g", "1e3" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(value_parse_u32(bad[i], &v) == -EINVAL && v == 7);
+}
+
+/* iniline.c alone: what a line is, before any key means anything. */
+static void test_iniline(void)
+{
+	struct iniline l;
+	char buf[64];
+
+#define SPLIT(text)                                           \
+	do {                                                  \
+		snprintf(buf, sizeof(buf), "%s", text);       \
+		iniline_split(iniline_strip(buf), &l);        \
+	} while (0)
+
+	SPLIT("  \t ");
+	CHECK(l.kind == INILINE_EMPTY && !l.error);
+	SPLIT("  ; x = y");
+	CHECK(l.kind == INILINE_EMPTY);
+	SPLIT("[A b] # c");
+	CHECK(l.kind == INILINE_SECTION && !l.error && strcmp(l.section, "A b") == 0);
+	SPLIT("[]");
+	CHECK(l.kind == INILINE_SECTION && !l.error && strcmp(l.section, "") == 0);
+	SPLIT("[A");
+	CHECK(l.kind == INILINE_SECTION && l.error);
+	SPLIT("[A]x");
+	CHECK(l.kind == INILINE_SECTION && l.error);
+	SPLIT(" Key = a=b;c#d ;e");
+	CHECK(l.kind == INILINE_ASSIGNMENT && !l.error);
+	CHECK(strcmp(l.key, "Key") == 0 && strcmp(l.value, "a=b;c#d") == 0);
+	SPLIT("Key=");
+	CHECK(l.kind == INILINE_ASSIGNMENT && !l.error && strcmp(l.value, "") == 0);
+	SPLIT("Key: value");
+	CHECK(l.kind == INILINE_ASSIGNMENT && l.error);
+	SPLIT("  = value");
+	CHECK(l.kind == INILINE_ASSIGNMENT && l.error);
+#undef SPLIT
 }
 
 static void test_load_values(void)
@@ -244,7 +383,7 @@ static void test_load_bytes(void)
 	config_free(c);
 	free(errors);
 
-	/* Indented lines are ordinary lines, not inih continuation lines. */
+	/* Indented lines are ordinary lines, not continuation lines. */
 	CHECK(load_str("[Interface]\n  Name=eth1\n\tTable=7 ; comment\n  Mark=1 # comment\n", &c,
 		       &errors) == 0);
 	CHECK(c && strcmp(c->ifaces[0].name, "eth1") == 0 && c->ifaces[0].table == 7);
@@ -264,7 +403,7 @@ static void test_load_bytes(void)
 	CHECK(contains(errors, "test.conf:1: [Interface] without Name=\n"));
 	free(errors);
 
-	/* 199 characters fit inih's line buffer, 200 do not. */
+	/* 199 characters fit in a line, 200 do not. */
 	n = snprintf(line, sizeof(line), "[Interface]\nName=%0194d\n", 0);
 	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
 	CHECK(contains(errors, "test.conf:2: Name=0000"));
@@ -287,12 +426,96 @@ static void test_load_bytes(void)
 		     0, 0);
 	CHECK(load(line, (size_t) n, NULL, NULL) == 0);
 
-	/* A key longer than inih keeps whole is reported whole. */
+	/* A long key is reported whole. */
 	n = snprintf(line, sizeof(line), "[Global]\n%060d=1\n", 0);
 	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
 	CHECK(contains(errors, "test.conf:2: unknown key 0000000000000000000000000000000000000000000"
 			       "00000000000000000= in [Global]\n"));
 	free(errors);
+}
+
+/* config_load_buffer(): buf with len may hold any byte; messages name what name says. */
+static int load_buffer(const char *name, const char *buf, size_t len, struct rr_config **ret,
+		       char **errors)
+{
+	struct rr_config_env env = { .rt_tables_dir = rt_dir };
+	struct rr_config *c = (struct rr_config *) 1;
+	size_t size;
+	char *out;
+	FILE *err;
+	int r;
+
+	err = open_memstream(&out, &size);
+	if (!err)
+		exit(1);
+	r = config_load_buffer(name, buf, len, &env, err, &c);
+	fclose(err);
+	CHECK(r < 0 ? c == NULL : c != NULL);
+	if (ret)
+		*ret = c;
+	else
+		config_free(c);
+	if (errors)
+		*errors = out;
+	else
+		free(out);
+	return r;
+}
+
+static void test_load_buffer(void)
+{
+	struct rr_config *c;
+	char *errors, line[1024];
+	int n;
+
+	/* No newline at the end; the last line counts. */
+	static const char text[] = "[Interface]\nName=eth1\nTable=7\nMark=0x3";
+	CHECK(load_buffer("inline", text, sizeof(text) - 1, &c, &errors) == 0);
+	CHECK(strcmp(errors, "") == 0);
+	CHECK(c && c->n_ifaces == 1 && c->ifaces[0].mark == 3 && c->ifaces[0].table == 7);
+	CHECK(c && strcmp(c->path, "inline") == 0);
+	config_free(c);
+	free(errors);
+
+	/* Only len bytes are read: a prefix of text cut inside a line. */
+	CHECK(load_buffer("prefix", text, sizeof(text) - 5, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "prefix:4: expected KEY=VALUE, [Section] or a comment\n") == 0);
+	free(errors);
+
+	/* Errors name the given name and the line. */
+	static const char bad[] = "[Global]\nMarkMask=0\n\n[Interface]\nName=eth1\nMark=1\nColour=blue\n";
+	CHECK(load_buffer("/etc/replyroute/from-dbus", bad, sizeof(bad) - 1, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "/etc/replyroute/from-dbus:2: MarkMask=0: must not be zero\n"
+			     "/etc/replyroute/from-dbus:7: unknown key Colour= in [Interface]\n") == 0);
+	free(errors);
+
+	/* A NUL byte is an error in its line, not the end of the buffer. */
+	static const char nul[] = "[Interface]\nName=eth1\nTable=7\0\nMark=1\nBogus=1\n";
+	CHECK(load_buffer("nul", nul, sizeof(nul) - 1, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "nul:3: NUL character in line\n"
+			     "nul:5: unknown key Bogus= in [Interface]\n") == 0);
+	free(errors);
+	CHECK(load_buffer("nul", "\0", 1, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "nul:1: NUL character in line\n") == 0);
+	free(errors);
+
+	/* A very long line is rejected whole, not split: one error, no key read from it. */
+	n = snprintf(line, sizeof(line), "[Interface]\nName=eth1\nTable=%0900d\nMark=1\n", 7);
+	CHECK(load_buffer("long", line, (size_t) n, NULL, &errors) == -EINVAL);
+	CHECK(strcmp(errors, "long:3: line too long (906 characters, at most 199)\n") == 0);
+	free(errors);
+
+	/* Nothing at all, or only a byte order mark: an empty config. */
+	CHECK(load_buffer("empty", NULL, 0, &c, NULL) == 0);
+	CHECK(c && c->n_ifaces == 0 && c->mask == RR_DEFAULT_MASK);
+	config_free(c);
+	CHECK(load_buffer("bom", "\xef\xbb\xbf", 3, NULL, NULL) == 0);
+
+	/* Bad arguments. */
+	c = (struct rr_config *) 1;
+	CHECK(config_load_buffer(NULL, "", 0, NULL, NULL, &c) == -EINVAL && c == NULL);
+	CHECK(config_load_buffer("x", NULL, 1, NULL, NULL, &c) == -EINVAL && c == NULL);
+	CHECK(config_load_buffer("x", "", 0, NULL, NULL, NULL) == -EINVAL);
 }
 
 static void test_load_errors(void)
@@ -320,6 +543,22 @@ static void test_load_errors(void)
 	CHECK(c == NULL);
 	CHECK(contains(buf, ": Is a directory\n"));
 	free(buf);
+
+	/* A file over 4 MiB is refused before it is parsed; 4 MiB of comments are read. */
+	{
+		size_t big = 4u << 20;
+		char *text = malloc(big + 1);
+
+		if (!text)
+			exit(1);
+		memset(text, '#', big + 1);
+		text[0] = '\n';
+		CHECK(load(text, big, NULL, NULL) == 0);
+		CHECK(load(text, big + 1, NULL, &buf) == -EFBIG);
+		CHECK(contains(buf, "test.conf: File too large\n"));
+		free(buf);
+		free(text);
+	}
 
 	/* err may be NULL; env may be NULL (system rt_tables, where "main" is reserved). */
 	static const char text[] = "[Interface]\nName=eth1\nTable=main\nMark=1\n";
@@ -394,9 +633,14 @@ int main(int argc, char **argv)
 	}
 
 	test_addr();
+	test_addr_prefix();
 	test_table_lookup();
+	test_rttables();
+	test_value();
+	test_iniline();
 	test_load_values();
 	test_load_bytes();
+	test_load_buffer();
 	test_load_errors();
 	test_load_many();
 

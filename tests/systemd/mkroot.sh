@@ -15,7 +15,7 @@ SUITE=bookworm
 RECIPE=1   # bump when the post-processing below changes
 PACKAGES=(
 	systemd systemd-sysv dbus iproute2 nftables procps
-	libnl-3-200 libnl-route-3-200 libnftables1 libsystemd0 libinih1
+	libnl-3-200 libnl-route-3-200 libnftables1 libsystemd0
 )
 
 CACHE=${RR_NSPAWN_CACHE:-/var/cache/replyroute-nspawn}/$SUITE

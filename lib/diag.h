@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * Messages about the lines of one file, collected in any order and written
+ * in the file's: a check that runs at the end of the file can still report
+ * a line near its start.
+ */
+struct diag_msg {
+	unsigned line;
+	size_t seq; /* order of arrival, among messages for one line */
+	char *text;
+};
+
+struct diag {
+	struct diag_msg *v;
+	size_t n, alloc;
+};
+
+/* 0 or -ENOMEM. */
+int diag_addv(struct diag *d, unsigned line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+/* Sorts d by line and writes "NAME:LINE: text\n" for each message. */
+void diag_write(struct diag *d, const char *name, FILE *f);
+void diag_clear(struct diag *d);
