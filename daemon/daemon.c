@@ -19,6 +19,8 @@
 
 #include "events.h"
 #include "log.h"
+#include "peer.h"
+#include "rr-build.h"
 #include "retry.h"
 
 #define RCVBUF_DEFAULT (8 * 1024 * 1024)
@@ -29,7 +31,7 @@ struct daemon {
 	const char *config_path;
 	sd_event *event;
 	struct nl_sock *rtnl, *nfnl;
-	sd_event_source *reconcile_src, *retry_src, *tick_src;
+	sd_event_source *reconcile_src, *retry_src, *tick_src, *hold_src;
 	uint64_t tick_usec;       /* watchdog period / 2, or the drift check's own period */
 	bool watchdog;
 	unsigned dirty;
@@ -109,6 +111,12 @@ static int daemon_reconcile(struct daemon *d, unsigned dirty)
 	t1 = now_usec();
 	log_debug("reconcile (dirty %#x): %d change(s) in %llu us", dirty, r,
 		  (unsigned long long)(t1 - t0));
+	/* Re-adds held back after repeated removals by someone else: come back for them. */
+	t1 = engine_hold_until(d->engine);
+	if (t1) {
+		sd_event_source_set_time(d->hold_src, t1);
+		sd_event_source_set_enabled(d->hold_src, SD_EVENT_ONESHOT);
+	}
 	if (r >= 0) {
 		d->retry_usec = 0;
 		sd_event_source_set_enabled(d->retry_src, SD_EVENT_OFF);
@@ -166,11 +174,26 @@ static int on_reconcile(sd_event_source *s, void *userdata)
 	return 0;
 }
 
+/*
+ * Only the kernel speaks for the kernel: a process with CAP_NET_ADMIN can send
+ * to our multicast groups too, and what it says is nothing we may act on.
+ */
+static bool from_kernel(struct nl_msg *msg)
+{
+	const struct sockaddr_nl *src = nlmsg_get_src(msg);
+
+	return src && src->nl_pid == 0;
+}
+
 static int rtnl_msg(struct nl_msg *msg, void *arg)
 {
 	struct daemon *d = arg;
 	struct nlmsghdr *h = nlmsg_hdr(msg);
 
+	if (!from_kernel(msg)) {
+		log_debug("ignoring a netlink message from port %u", nlmsg_get_src(msg)->nl_pid);
+		return NL_OK;
+	}
 	/* libnl has checked nlmsg_len against the datagram (nlmsg_ok) and copied that much. */
 	d->dirty |= events_rtnl(&d->events, h, h->nlmsg_len);
 	return NL_OK;
@@ -181,8 +204,20 @@ static int nfnl_msg(struct nl_msg *msg, void *arg)
 	struct daemon *d = arg;
 	struct nlmsghdr *h = nlmsg_hdr(msg);
 
+	if (!from_kernel(msg))
+		return NL_OK;
 	d->dirty |= events_nfnl(&d->events, h, h->nlmsg_len);
 	return NL_OK;
+}
+
+/* One of ours removed by another process: who it was, for the engine's count and log. */
+static void daemon_removed(const struct rr_removal *rm, void *userdata)
+{
+	struct daemon *d = userdata;
+	char who[64];
+
+	peer_describe(rm->port, who, sizeof(who));
+	engine_note_removal(d->engine, rm, who);
 }
 
 static bool daemon_table_relevant(uint32_t table, void *userdata)
@@ -336,6 +371,8 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 		.own_comm = program_invocation_short_name,
 		.table_relevant = daemon_table_relevant,
 		.own_commits = daemon_nft_commits,
+		.own_proto = RR_PROTO,
+		.removed = daemon_removed,
 		.userdata = &d,
 	};
 
@@ -359,6 +396,8 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 	    (r = sd_event_add_time_relative(d.event, &d.retry_src, CLOCK_MONOTONIC, RETRY_MIN_USEC,
 					    0, on_retry, &d)) < 0 ||
 	    (r = sd_event_source_set_enabled(d.retry_src, SD_EVENT_OFF)) < 0 ||
+	    (r = sd_event_add_time(d.event, &d.hold_src, CLOCK_MONOTONIC, 0, 0, on_retry, &d)) < 0 ||
+	    (r = sd_event_source_set_enabled(d.hold_src, SD_EVENT_OFF)) < 0 ||
 	    (r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0 ||
 	    (r = sd_event_add_signal(d.event, NULL, SIGTERM, on_stop, &d)) < 0 ||
 	    (r = sd_event_add_signal(d.event, NULL, SIGINT, on_stop, &d)) < 0 ||
@@ -378,6 +417,7 @@ out:
 	sd_event_source_unref(d.reconcile_src);
 	sd_event_source_unref(d.retry_src);
 	sd_event_source_unref(d.tick_src);
+	sd_event_source_unref(d.hold_src);
 	nl_socket_free(d.rtnl);
 	nl_socket_free(d.nfnl);
 	sd_event_unref(d.event);

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "config.h"
 #include "desired.h"
+#include "events.h"
 #include "view.h"
 
 enum {
@@ -63,6 +64,16 @@ int engine_cleanup(struct rr_engine *e);
 const char *engine_status(struct rr_engine *e);
 /* The table of configured interface i (0: not allocated yet). */
 uint32_t engine_table(const struct rr_engine *e, size_t i);
+
+/*
+ * One of ours removed at another process's request (who: for the log). It is
+ * re-added, but counted per object: from the third removal in a row (none
+ * more than REMOVAL_QUIET_USEC apart) the re-add waits, doubling from 100 ms
+ * to 30 s, and STATUS names the conflict.
+ */
+void engine_note_removal(struct rr_engine *e, const struct rr_removal *rm, const char *who);
+/* CLOCK_MONOTONIC usec when a held-back re-add is due (0: nothing held). */
+uint64_t engine_hold_until(const struct rr_engine *e);
 
 /* Whether a route change in this table can matter (main, ours, or not yet known). */
 bool engine_table_relevant(struct rr_engine *e, uint32_t table);

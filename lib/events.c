@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/fib_rules.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -78,6 +79,98 @@ static uint32_t events_route_table(const struct nlmsghdr *h, size_t len)
 	return rtm.rtm_table;
 }
 
+/* Copy attribute type of exactly n bytes into out; false if absent or of another size. */
+static bool events_attr_copy(const struct nlmsghdr *h, size_t len, size_t hdrlen, uint16_t type,
+			     void *out, size_t n)
+{
+	const void *p;
+	int r = events_attr(h, len, hdrlen, type, &p);
+
+	if (r < 0 || (size_t)r != n)
+		return false;
+	memcpy(out, p, n);
+	return true;
+}
+
+static void events_addr(const struct nlmsghdr *h, size_t len, size_t hdrlen, uint16_t type,
+			int family, struct rr_addr *out)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+
+	if (events_attr_copy(h, len, hdrlen, type, out->bytes, n))
+		out->family = family;
+}
+
+/* A DELROUTE of ours: its key (table, destination, metric). false: not ours or malformed. */
+static bool events_route_removal(const struct rr_events *ev, const struct nlmsghdr *h,
+				 size_t len, struct rr_removal *rm)
+{
+	struct rtmsg rtm;
+
+	if (events_msg_len(h, len) < NLMSG_HDRLEN + sizeof(rtm))
+		return false;
+	memcpy(&rtm, NLMSG_DATA(h), sizeof(rtm));
+	if (rtm.rtm_protocol != ev->own_proto ||
+	    (rtm.rtm_family != AF_INET && rtm.rtm_family != AF_INET6))
+		return false;
+	rm->rt.family = rtm.rtm_family;
+	rm->rt.dst.family = rtm.rtm_family;
+	rm->rt.dst_len = rtm.rtm_dst_len;
+	rm->rt.protocol = rtm.rtm_protocol;
+	rm->rt.type = rtm.rtm_type;
+	rm->rt.table = events_route_table(h, len);
+	events_addr(h, len, sizeof(rtm), RTA_DST, rtm.rtm_family, &rm->rt.dst);
+	rm->rt.dst.family = rtm.rtm_family;
+	events_attr_copy(h, len, sizeof(rtm), RTA_PRIORITY, &rm->rt.metric, sizeof(uint32_t));
+	return true;
+}
+
+/* A DELRULE of ours: its key (priority, selectors, table). */
+static bool events_rule_removal(const struct rr_events *ev, const struct nlmsghdr *h, size_t len,
+				struct rr_removal *rm)
+{
+	struct fib_rule_hdr frh;
+	uint8_t proto = 0;
+
+	if (events_msg_len(h, len) < NLMSG_HDRLEN + sizeof(frh))
+		return false;
+	memcpy(&frh, NLMSG_DATA(h), sizeof(frh));
+	if (!events_attr_copy(h, len, sizeof(frh), FRA_PROTOCOL, &proto, 1) ||
+	    proto != ev->own_proto || (frh.family != AF_INET && frh.family != AF_INET6))
+		return false;
+	rm->rule = true;
+	rm->r.family = frh.family;
+	rm->r.protocol = proto;
+	rm->r.action = frh.action;
+	rm->r.src_len = frh.src_len;
+	rm->r.table = frh.table;
+	events_attr_copy(h, len, sizeof(frh), FRA_TABLE, &rm->r.table, sizeof(uint32_t));
+	events_attr_copy(h, len, sizeof(frh), FRA_PRIORITY, &rm->r.priority, sizeof(uint32_t));
+	events_attr_copy(h, len, sizeof(frh), FRA_FWMARK, &rm->r.fwmark, sizeof(uint32_t));
+	events_attr_copy(h, len, sizeof(frh), FRA_FWMASK, &rm->r.fwmask, sizeof(uint32_t));
+	if (frh.src_len)
+		events_addr(h, len, sizeof(frh), FRA_SRC, frh.family, &rm->r.src);
+	return true;
+}
+
+/*
+ * One of ours deleted at another process's request: its port is in the
+ * notification (the kernel's own deletions, with an address or a link,
+ * carry port 0).
+ */
+static void events_removal(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
+{
+	struct rr_removal rm = {.port = h->nlmsg_pid};
+	bool ours;
+
+	if (!ev->removed || !ev->own_proto || h->nlmsg_pid == 0)
+		return;
+	ours = h->nlmsg_type == RTM_DELRULE ? events_rule_removal(ev, h, len, &rm)
+					    : events_route_removal(ev, h, len, &rm);
+	if (ours)
+		ev->removed(&rm, ev->userdata);
+}
+
 unsigned events_rtnl(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
 {
 	uint32_t table;
@@ -96,6 +189,8 @@ unsigned events_rtnl(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
 		return RR_DIRTY_ADDRS;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
+		if (h->nlmsg_type == RTM_DELROUTE)
+			events_removal(ev, h, len);
 		/* Routes of other tables (local, someone's policy tables) never matter. */
 		table = events_route_table(h, len);
 		if (table == 0 || !ev->table_relevant || ev->table_relevant(table, ev->userdata))
@@ -103,6 +198,8 @@ unsigned events_rtnl(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
 		return 0;
 	case RTM_NEWRULE:
 	case RTM_DELRULE:
+		if (h->nlmsg_type == RTM_DELRULE)
+			events_removal(ev, h, len);
 		return RR_DIRTY_RULES;
 	default:
 		return 0;

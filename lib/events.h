@@ -13,6 +13,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "view.h"
+
+/* One of our rules or routes removed by someone else (a request, not the kernel itself). */
+struct rr_removal {
+	bool rule;            /* else a route */
+	struct rr_rule r;     /* the key fields of the rule ... */
+	struct rr_route rt;   /* ... or of the route */
+	uint32_t port;        /* netlink port of the process that asked */
+};
+
 /* What a notification makes dirty: the RR_DIRTY_* bits of engine.h (links, addrs, routes, rules, nft). */
 struct rr_events {
 	/* Set by the owner before use. */
@@ -22,6 +32,9 @@ struct rr_events {
 	bool (*table_relevant)(uint32_t table, void *userdata); /* may a route change in this table matter */
 	uint64_t (*own_commits)(void *userdata);                /* nftables transactions of ours so far */
 	void *userdata;
+	uint8_t own_proto;        /* replyroute's routing protocol number */
+	/* Called for each removal of one of ours (own_proto) asked by another process. */
+	void (*removed)(const struct rr_removal *rm, void *userdata);
 	/* Private state between messages. */
 	uint64_t commits_seen;
 	bool batch_ours_table;

@@ -14,17 +14,19 @@ int log_max_level = 6;
 static bool log_prefix = true;
 
 /*
- * Warnings and errors seen lately: one that comes again within LOG_WINDOW_USEC
- * of being printed is counted, not printed; the count is said with the next
- * print of the same message after the window.
+ * Warnings and errors seen lately: past LOG_BURST prints of the same message
+ * within LOG_WINDOW_USEC, it is counted, not printed; the count is said with
+ * the next print of that message after the window.
  */
 #define LOG_RECENT 8
+#define LOG_BURST 5
 #define LOG_WINDOW_USEC (60 * 1000000ULL)
 
 static struct {
 	char text[1024];
 	int level;
-	uint64_t printed;
+	uint64_t printed; /* start of the window */
+	unsigned burst;   /* prints in this window */
 	unsigned suppressed;
 } log_recent[LOG_RECENT];
 static unsigned log_next;
@@ -61,17 +63,23 @@ static bool log_seen(int level, const char *s, unsigned *ret_repeats)
 							    sizeof(log_recent[i].text)) != 0)
 			continue;
 		if (now - log_recent[i].printed < LOG_WINDOW_USEC) {
+			if (log_recent[i].burst < LOG_BURST) {
+				log_recent[i].burst++;
+				return false;
+			}
 			log_recent[i].suppressed++;
 			return true;
 		}
 		*ret_repeats = log_recent[i].suppressed;
 		log_recent[i].suppressed = 0;
+		log_recent[i].burst = 1;
 		log_recent[i].printed = now;
 		return false;
 	}
 	snprintf(log_recent[log_next].text, sizeof(log_recent[log_next].text), "%s", s);
 	log_recent[log_next].level = level;
 	log_recent[log_next].printed = now;
+	log_recent[log_next].burst = 1;
 	log_recent[log_next].suppressed = 0;
 	log_next = (log_next + 1) % LOG_RECENT;
 	return false;

@@ -98,16 +98,30 @@ static int plan_routes(struct rr_plan *p, const struct rr_desired *d, const stru
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t j = 0; j < d->want.n_routes; j++) {
 			const struct rr_route *want = &d->want.routes[j];
+			const struct rr_route *foreign = NULL;
 			bool present = false, ours_same_key = false;
 
 			if ((pass == 0) != (want->gw.family == 0))
 				continue;
 			for (size_t i = 0; i < v->n_routes && !present; i++) {
-				present = route_same(&v->routes[i], want);
-				ours_same_key |= v->routes[i].protocol == proto &&
-						 route_same_key(&v->routes[i], want);
+				const struct rr_route *rt = &v->routes[i];
+
+				present = route_same(rt, want);
+				if (route_same_key(rt, want)) {
+					ours_same_key |= rt->protocol == proto;
+					if (rt->protocol != proto)
+						foreign = rt;
+				}
 			}
-			if (!present && (r = plan_add_route(p, want, ours_same_key)) < 0)
+			if (present)
+				continue;
+			if (foreign && !ours_same_key) {
+				if (!(route = view_add_route(&p->conflicts)))
+					return -ENOMEM;
+				*route = *foreign;
+				continue;
+			}
+			if ((r = plan_add_route(p, want, ours_same_key)) < 0)
 				return r;
 		}
 	}
@@ -248,6 +262,7 @@ void plan_clear(struct rr_plan *p)
 {
 	view_clear(&p->add);
 	view_clear(&p->del);
+	view_clear(&p->conflicts);
 	free(p->routes_replace);
 	free(p->nft_commands);
 	free(p->sysctl_set);

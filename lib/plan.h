@@ -68,6 +68,11 @@ struct rr_plan {
 	size_t n_sysctl_set;
 	struct rr_sysctl_change *sysctl_restore; /* after everything else */
 	size_t n_sysctl_restore;
+	/*
+	 * Someone else's routes holding the key of one of ours in our table:
+	 * not touched (replyroute never changes what is not its own), reported.
+	 */
+	struct rr_view conflicts;
 };
 
 /*

@@ -340,6 +340,70 @@ static void test_table_allocation_stable(void)
 	clear_statedir();
 }
 
+/* Someone's route with our key in our table: not fought, named in STATUS; gone: ours comes back. */
+static void test_foreign_route_conflict(void)
+{
+	struct recorder rec;
+	struct rr_engine *e;
+	struct rr_route *foreign;
+
+	seed(&rec);
+	foreign = view_add_route(&rec.kernel);
+	*foreign = rec.kernel.routes[0];
+	foreign->table = 100;
+	foreign->protocol = 4; /* static */
+	foreign->gw.v4.s_addr = htonl(0xcb007109); /* 203.0.113.9 */
+	e = engine(&rec, seed_conf);
+	CHECK(engine_reconcile(e, 0) == 5);
+	{
+		char *calls = recorder_take(&rec);
+
+		CHECK(strstr(calls, "default") == NULL);
+		free(calls);
+	}
+	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100; conflict: "
+				       "foreign route default via 203.0.113.9 dev eth1 table 100 "
+				       "proto 4 metric 0 holds the place of replyroute's") == 0);
+	/* Removed by its owner: ours is added, the conflict leaves STATUS. */
+	rec.kernel.routes[1] = rec.kernel.routes[--rec.kernel.n_routes];
+	CHECK(engine_reconcile(e, RR_DIRTY_ROUTES) == 1);
+	CALLS(&rec, "ip route add default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n");
+	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100") == 0);
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
+/* Someone keeps deleting our rule: re-added twice at once, then held back, doubling; named in STATUS. */
+static void test_removed_by_someone_else(void)
+{
+	struct recorder rec;
+	struct rr_engine *e;
+	struct rr_removal rm = {.rule = true, .port = 4321};
+
+	seed(&rec);
+	e = engine(&rec, seed_conf);
+	CHECK(engine_reconcile(e, 0) == 6);
+	free(recorder_take(&rec));
+	rm.r = rec.kernel.rules[0];
+	for (int i = 1; i <= 3; i++) {
+		rec.kernel.n_rules = 0; /* `ip rule del` by process 4321 */
+		engine_note_removal(e, &rm, "tester[4321]");
+		CHECK(engine_reconcile(e, RR_DIRTY_RULES) == (i < 3));
+		CALLS(&rec, i < 3 ? "ip rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n" : "");
+	}
+	CHECK(engine_hold_until(e) != 0);
+	CHECK(strstr(engine_status(e), "; conflict: rule priority 1000 fwmark 0x1/0xff lookup 100 "
+				       "proto 205 removed 3 times by tester[4321]") != NULL);
+	usleep(150 * 1000); /* the first hold is 100 ms */
+	CHECK(engine_hold_until(e) == 0);
+	CHECK(engine_reconcile(e, 0) == 1);
+	CALLS(&rec, "ip rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
 int main(void)
 {
 	if (!mkdtemp(statedir))
@@ -352,6 +416,8 @@ int main(void)
 	test_nft_delta_and_replace();
 	test_sysctl_rename_and_swap();
 	test_table_allocation_stable();
+	test_foreign_route_conflict();
+	test_removed_by_someone_else();
 	rmdir(statedir);
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);

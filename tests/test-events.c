@@ -451,8 +451,69 @@ static void test_nft_malformed(void)
 	CHECK_STR(nfnl(&ev, 4, OURS_BATCH, gen), "- - - - seen=1");
 }
 
+static struct rr_removal removal_seen;
+static int removals;
+
+static void fixture_removed(const struct rr_removal *rm, void *userdata)
+{
+	removal_seen = *rm;
+	removals++;
+}
+
+/* One of ours deleted by another process: its key and the port reach the owner; the kernel's own and foreign objects do not. */
+static void test_removals(void)
+{
+	struct fixture f = {0};
+	struct rr_events ev = events_new(&f);
+	struct msg m;
+	uint8_t proto = 205;
+	uint32_t dst = htonl(0xcb007100);
+
+	ev.own_proto = 205;
+	ev.removed = fixture_removed;
+	m = rule_msg(RTM_DELRULE, 1234);
+	msg_u32(&m, FRA_PRIORITY, 1000);
+	msg_u32(&m, FRA_FWMARK, 0x1);
+	msg_u32(&m, FRA_FWMASK, 0xff);
+	msg_u32(&m, FRA_TABLE, TABLE_OURS);
+	msg_attr(&m, FRA_PROTOCOL, &proto, 1);
+	CHECK_STR(rtnl(&ev, m), "rules");
+	CHECK_STR(removals == 1 && removal_seen.rule && removal_seen.port == 1234 &&
+			  removal_seen.r.priority == 1000 && removal_seen.r.fwmark == 1 &&
+			  removal_seen.r.fwmask == 0xff && removal_seen.r.table == TABLE_OURS ?
+		  "ok" : "wrong", "ok");
+	/* The same by the kernel itself (port 0), or by us: not a removal by someone else. */
+	m.u.h.nlmsg_pid = 0;
+	rtnl(&ev, m);
+	m.u.h.nlmsg_pid = OWN_PORT;
+	rtnl(&ev, m);
+	CHECK_STR(removals == 1 ? "ok" : "counted", "ok");
+	/* Someone else's rule (another protocol, or none given): not ours. */
+	m = rule_msg(RTM_DELRULE, 1234);
+	msg_u32(&m, FRA_PRIORITY, 1000);
+	CHECK_STR(rtnl(&ev, m), "rules");
+	CHECK_STR(removals == 1 ? "ok" : "counted", "ok");
+
+	m = route_msg(RTM_DELROUTE, 77, RT_TABLE_UNSPEC);
+	((struct rtmsg *)NLMSG_DATA(&m.u.h))->rtm_protocol = 205;
+	((struct rtmsg *)NLMSG_DATA(&m.u.h))->rtm_dst_len = 24;
+	msg_u32(&m, RTA_TABLE, TABLE_OURS);
+	msg_u32(&m, RTA_DST, dst);
+	msg_u32(&m, RTA_PRIORITY, 0);
+	CHECK_STR(rtnl(&ev, m), "routes");
+	CHECK_STR(removals == 2 && !removal_seen.rule && removal_seen.port == 77 &&
+			  removal_seen.rt.table == TABLE_OURS && removal_seen.rt.dst_len == 24 &&
+			  removal_seen.rt.dst.v4.s_addr == dst ?
+		  "ok" : "wrong", "ok");
+	/* Truncated before its attributes: no removal reported, still dirty. */
+	m.len = NLMSG_HDRLEN + sizeof(struct rtmsg) - 1;
+	CHECK_STR(rtnl(&ev, m), "routes");
+	CHECK_STR(removals == 2 ? "ok" : "counted", "ok");
+}
+
 int main(void)
 {
+	test_removals();
 	test_rtnl_types();
 	test_rtnl_own_echo();
 	test_route_tables();
