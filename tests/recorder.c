@@ -131,7 +131,8 @@ static int rec_dump(void *data, struct rr_view *v, unsigned parts)
 		v->arr = calloc(k->n + 1, sizeof(*k->arr));                     \
 		if (!v->arr)                                                    \
 			return -ENOMEM;                                         \
-		memcpy(v->arr, k->arr, k->n * sizeof(*k->arr));                 \
+		if (k->n)                                                       \
+			memcpy(v->arr, k->arr, k->n * sizeof(*k->arr));         \
 		v->n = k->n;                                                    \
 	}
 	COPY(RR_PART_LINKS, links, n_links)

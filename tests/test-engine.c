@@ -271,7 +271,12 @@ static void test_sysctl_rename_and_swap(void)
 	recorder_rename(&rec, 4, "eth1");
 	recorder_rename(&rec, 3, "eth2");
 	CHECK(engine_reconcile(e, RR_DIRTY_LINKS) >= 0);
-	CHECK(strstr(recorder_take(&rec), "sysctl") == NULL);
+	{
+		char *calls = recorder_take(&rec);
+
+		CHECK(strstr(calls, "sysctl") == NULL);
+		free(calls);
+	}
 
 	/* A restart (another process) and a stop: index 3 gets its 0 back under its new name. */
 	engine_free(e);
