@@ -474,8 +474,8 @@ static int store_nft_parse(char *text, struct ruleset_state *s)
 	size_t lines = 0;
 
 	if (!line || !store_split(line, &a, &b) || !store_split(b, &b, &c) ||
-	    strlen(a) != 16 || store_parse_hex(a, 16, &s->text_hash) < 0 ||
-	    strlen(b) != 16 || store_parse_hex(b, 16, &s->listing_hash) < 0 ||
+	    store_parse_hex(a, 16, &s->text_hash) < 0 ||
+	    store_parse_hex(b, 16, &s->listing_hash) < 0 ||
 	    store_parse_mark(c, &s->mask) < 0)
 		return -EINVAL;
 	for (const char *q = p; (q = strchr(q, '\n')); q++)

@@ -53,7 +53,8 @@ struct store_skipped {
 int store_sysctl_load(const char *dir, struct rr_saved_sysctl **ret, size_t *ret_n);
 int store_sysctl_load_report(const char *dir, struct rr_saved_sysctl **ret, size_t *ret_n,
 			     struct store_skipped *ret_skipped);
-/* -EINVAL for a record that load would refuse. Creates the directories (0755). */
+/* -EINVAL for a record that load would refuse. Creates the directories (0755).
+ * -EEXIST when every temporary name tried is taken (planted). */
 int store_sysctl_save(const char *dir, const struct rr_saved_sysctl *s);
 int store_sysctl_forget(const char *dir, int ifindex);
 

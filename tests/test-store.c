@@ -249,6 +249,7 @@ static void test_bad_records(void)
 		{"0", "1 eth0\n"},      {"-3", "1 eth0\n"},    {"04", "1 eth4\n"},
 		{"eth4", "1 0\n"},      {"eth4", "1 -3\n"},    {"eth4", "5 4\n"},
 		{"eth4", "1 4x\n"},     {"eth4", "1 99999999999\n"},
+		{"abcdefghijklmnop", "1 4\n"}, /* legacy, named by no interface */
 	};
 	struct rr_saved_sysctl *v, s;
 	struct store_skipped sk;
@@ -352,6 +353,21 @@ static void test_symlinked_file(void)
 	CHECK(store_sysctl_forget(dir, 7) == -ELOOP);
 	CHECK(store_sysctl_save(dir, &s) == -ELOOP);
 	CHECK(exists("state/sysctl/7"));
+	CHECK(strcmp(get("state/victim"), "1 eth7\n") == 0);
+
+	/*
+	 * The temporary file is created, never opened: names planted where it
+	 * would go (".FILE.PID.N", as store.c makes them) are not written through.
+	 */
+	for (int i = 0; i < 200; i++) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "state/sysctl/.9.%ld.%d", (long)getpid(), i);
+		link_to("../victim", rel);
+	}
+	s = rec(9, "eth9", 0);
+	CHECK(store_sysctl_save(dir, &s) == -EEXIST);
+	CHECK(!exists("state/sysctl/9"));
 	CHECK(strcmp(get("state/victim"), "1 eth7\n") == 0);
 
 	/* The same for the nft record. */
