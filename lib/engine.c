@@ -57,6 +57,7 @@ static uint64_t engine_now(void)
 int engine_new(const char *statedir, struct rr_backend *be, struct rr_engine **ret)
 {
 	struct rr_engine *e = calloc(1, sizeof(*e));
+	struct store_skipped skipped;
 	int r;
 
 	if (!e) {
@@ -73,8 +74,12 @@ int engine_new(const char *statedir, struct rr_backend *be, struct rr_engine **r
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = store_sysctl_load(statedir, &e->saved, &e->n_saved)) < 0)
+	if ((r = store_sysctl_load_report(statedir, &e->saved, &e->n_saved, &skipped)) < 0)
 		goto fail;
+	if (skipped.n)
+		log_warning("%s/sysctl: %zu record%s not valid (%s: %s), ignoring", statedir,
+			    skipped.n, skipped.n == 1 ? "" : "s", skipped.file,
+			    strerror(-skipped.error));
 	if (store_nft_read(statedir, &e->nft_record) < 0)
 		e->nft_record = (struct ruleset_state){0};
 	*ret = e;

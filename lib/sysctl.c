@@ -15,9 +15,10 @@ static int sysctl_path(char *buf, size_t len, const char *ifname)
 {
 	int n = snprintf(buf, len, "%s/net/ipv4/conf/%s/src_valid_mark", sysctl_root, ifname);
 
-	/* "." and ".." are not interfaces, and a '/' would leave the directory. */
+	/* "." and ".." are not interfaces, and a '/' would leave the directory;
+	 * "all" and "default" would change every interface, or every new one. */
 	if (n < 0 || (size_t)n >= len || strchr(ifname, '/') || !strcmp(ifname, ".") ||
-	    !strcmp(ifname, ".."))
+	    !strcmp(ifname, "..") || !strcmp(ifname, "all") || !strcmp(ifname, "default"))
 		return -EINVAL;
 	return 0;
 }

@@ -11,6 +11,7 @@
 /* Root of /proc/sys; tests may point it elsewhere. */
 extern const char *sysctl_root;
 
-/* 0 or negative errno (-ENOENT: no such interface). */
+/* 0 or negative errno (-ENOENT: no such interface; -EINVAL: not an interface
+ * name, or "all" or "default", which replyroute never touches). */
 int sysctl_get(const char *ifname, int *ret);
 int sysctl_set(const char *ifname, int value);
