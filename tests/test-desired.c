@@ -12,18 +12,10 @@
 #include "desired.h"
 #include "plan.h"
 #include "ruleset.h"
+#include "check.h"
 
 #define PROTO 205
 
-static int failures;
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                \
-		}                                                                  \
-	} while (0)
 
 static struct rr_addr A(const char *s)
 {
@@ -520,10 +512,5 @@ int main(void)
 	test_ruleset();
 	test_ruleset_delta();
 	test_assign_tables();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all desired/plan checks passed\n");
-	return 0;
+	return check_done("desired/plan");
 }

@@ -13,19 +13,12 @@
 #include "engine.h"
 #include "log.h"
 #include "recorder.h"
+#include "check.h"
 
 #define UP (IFF_UP | IFF_LOWER_UP | IFF_RUNNING)
 
-static int failures;
 static char statedir[] = "/tmp/rr-test-engine.XXXXXX";
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                        \
-		}                                                                          \
-	} while (0)
 
 /* The recorded calls since the last look are exactly `want`. */
 #define CALLS(rec, want)                                                                    \
@@ -424,10 +417,5 @@ int main(void)
 	test_foreign_route_conflict();
 	test_removed_by_someone_else();
 	rmdir(statedir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all engine checks passed\n");
-	return 0;
+	return check_done("engine");
 }

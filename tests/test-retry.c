@@ -8,16 +8,8 @@
 
 #include "log.h"
 #include "retry.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                        \
-		}                                                                          \
-	} while (0)
 
 static void test_retry(void)
 {
@@ -93,10 +85,5 @@ int main(void)
 {
 	test_retry();
 	test_log_rate_limit();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all retry/log checks passed\n");
-	return 0;
+	return check_done("retry/log");
 }

@@ -16,16 +16,8 @@
 
 #include "store.h"
 #include "sysctl.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                \
-		}                                                                  \
-	} while (0)
 
 static char base[] = "/tmp/rr-test-store.XXXXXX";
 static char dir[PATH_MAX];  /* the state directory of the current test */
