@@ -41,9 +41,10 @@ struct kernel {
 	struct rr_nft *nft;
 };
 
-static int kernel_dump(void *data, struct rr_view *v, unsigned parts)
+static int kernel_dump(void *data, struct rr_view *v, unsigned parts, const uint32_t *tables,
+		       size_t n_tables)
 {
-	return kr_dump(((struct kernel *)data)->nl, v, parts);
+	return kr_dump(((struct kernel *)data)->nl, v, parts, tables, n_tables);
 }
 
 static int kernel_rule_add(void *data, const struct rr_rule *r)
@@ -163,11 +164,12 @@ struct printer {
 	FILE *out;
 };
 
-static int printer_dump(void *data, struct rr_view *v, unsigned parts)
+static int printer_dump(void *data, struct rr_view *v, unsigned parts, const uint32_t *tables,
+			size_t n_tables)
 {
 	struct printer *p = data;
 
-	return p->inner.ops->dump(p->inner.data, v, parts);
+	return p->inner.ops->dump(p->inner.data, v, parts, tables, n_tables);
 }
 
 static int printer_rule(struct printer *p, const char *verb, const struct rr_rule *r)

@@ -19,8 +19,12 @@
 #include "view.h"
 
 struct rr_backend_ops {
-	/* Read the given RR_PART_* of the kernel into v, replacing what v had of them. */
-	int (*dump)(void *data, struct rr_view *v, unsigned parts);
+	/*
+	 * Read the given RR_PART_* of the kernel into v, replacing what v had of
+	 * them; routes only of these tables (NULL: all; a back end may give more).
+	 */
+	int (*dump)(void *data, struct rr_view *v, unsigned parts, const uint32_t *tables,
+		    size_t n_tables);
 	int (*rule_add)(void *data, const struct rr_rule *r);
 	int (*rule_del)(void *data, const struct rr_rule *r);
 	int (*route_add)(void *data, const struct rr_route *r);

@@ -286,6 +286,52 @@ static void engine_hold_back(struct rr_engine *e, struct rr_plan *p)
 	p->add.n_routes = n;
 }
 
+/*
+ * Routes only of the tables that can matter: main (learned gateways,
+ * connected prefixes) and replyroute's (configured, allocated, or used by
+ * one of its rules), so that a foreign table of any size costs nothing.
+ * Allocating a table needs to see every table once: then all are read.
+ */
+static int engine_dump_routes(struct rr_engine *e)
+{
+	uint32_t *tables = calloc(engine_n_ifaces(e) + e->view.n_rules + 1, sizeof(*tables));
+	size_t n = 0;
+	bool all = !e->view_valid;
+	int r;
+
+	if (!tables)
+		return -ENOMEM;
+	tables[n++] = RT_TABLE_MAIN;
+	for (size_t i = 0; i < engine_n_ifaces(e); i++) {
+		if (!e->tables[i] && e->config->ifaces[i].table_auto)
+			all = true;
+		else if (e->tables[i])
+			tables[n++] = e->tables[i];
+		else
+			tables[n++] = e->config->ifaces[i].table;
+	}
+	for (size_t i = 0; i < e->view.n_rules; i++)
+		if (e->view.rules[i].protocol == RR_PROTO)
+			tables[n++] = e->view.rules[i].table;
+	/* Few tables: a sort for the duplicates is not worth it. */
+	{
+		size_t m = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			bool dup = false;
+
+			for (size_t j = 0; j < m && !dup; j++)
+				dup = tables[j] == tables[i];
+			if (!dup)
+				tables[m++] = tables[i];
+		}
+		n = m;
+	}
+	r = e->be.ops->dump(e->be.data, &e->view, RR_PART_ROUTES, all ? NULL : tables, n);
+	free(tables);
+	return r;
+}
+
 /* Read the pending parts of the kernel: rtnetlink parts and the nft table. */
 static int engine_observe(struct rr_engine *e)
 {
@@ -300,8 +346,14 @@ static int engine_observe(struct rr_engine *e)
 	if (e->pending & RR_DIRTY_LINKS)
 		e->pending |= RR_DIRTY_SYSCTL;
 	parts = e->pending & RR_PART_ALL;
+	/* Rules first: the routes to read are those of the tables our rules use. */
+	if (parts & ~RR_PART_ROUTES)
+		r = e->be.ops->dump(e->be.data, &e->view, parts & ~RR_PART_ROUTES, NULL, 0);
+	else
+		r = 0;
+	if (r == 0 && (parts & RR_PART_ROUTES))
+		r = engine_dump_routes(e);
 	if (parts) {
-		r = e->be.ops->dump(e->be.data, &e->view, parts);
 		e->view_valid = r == 0;
 		if (r < 0) {
 			/* Interrupted by concurrent changes: the kernel is busy, the retry is soon. */

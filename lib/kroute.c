@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/fib_rules.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -13,10 +14,18 @@
 #include <netlink/route/rtnl.h>
 #include <netlink/route/rule.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 struct rr_kroute {
 	struct nl_sock *sk;
+	/*
+	 * For route dumps of one table: with NETLINK_GET_STRICT_CHK the kernel
+	 * honours the table in the request (4.20+), so foreign tables cost
+	 * nothing. A socket of its own: strict checking wants full headers in
+	 * every dump request. NULL where the kernel has no strict checking.
+	 */
+	struct nl_sock *strict_sk;
 	int last_errno; /* the kernel's own error of the last request; libnl folds them */
 };
 
@@ -58,6 +67,25 @@ int kr_errno(int nlerr)
 	}
 }
 
+static void kr_open_strict(struct rr_kroute *n)
+{
+	int one = 1;
+	struct nl_cb *cb;
+
+	if (!(n->strict_sk = nl_socket_alloc()))
+		return;
+	if (nl_connect(n->strict_sk, NETLINK_ROUTE) < 0 ||
+	    setsockopt(nl_socket_get_fd(n->strict_sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one,
+		       sizeof(one)) < 0) {
+		nl_socket_free(n->strict_sk);
+		n->strict_sk = NULL;
+		return;
+	}
+	cb = nl_socket_get_cb(n->strict_sk);
+	nl_cb_err(cb, NL_CB_CUSTOM, kr_err, n);
+	nl_cb_put(cb);
+}
+
 int kr_open(struct rr_kroute **ret)
 {
 	struct rr_kroute *n = calloc(1, sizeof(*n));
@@ -79,6 +107,7 @@ int kr_open(struct rr_kroute **ret)
 	cb = nl_socket_get_cb(n->sk); /* a reference */
 	nl_cb_err(cb, NL_CB_CUSTOM, kr_err, n);
 	nl_cb_put(cb);
+	kr_open_strict(n);
 	*ret = n;
 	return 0;
 }
@@ -88,6 +117,7 @@ void kr_close(struct rr_kroute *n)
 	if (!n)
 		return;
 	nl_socket_free(n->sk);
+	nl_socket_free(n->strict_sk);
 	free(n);
 }
 
@@ -291,11 +321,11 @@ static int dump_msg(struct nl_msg *msg, void *arg)
  * silently drops a second route with the same (table, dst, tos, metric),
  * e.g. two equal-metric default routes through different interfaces.
  */
-static int dump_part(struct rr_kroute *n, int type, void (*fn)(struct nl_object *, void *),
+static int dump_recv(struct nl_sock *sk, void (*fn)(struct nl_object *, void *),
 		     struct dump_ctx *ctx)
 {
 	struct dump_request req = {.ctx = ctx, .fn = fn};
-	struct nl_cb *own = nl_socket_get_cb(n->sk); /* a reference */
+	struct nl_cb *own = nl_socket_get_cb(sk); /* a reference */
 	struct nl_cb *cb = nl_cb_clone(own);
 	int r;
 
@@ -303,14 +333,51 @@ static int dump_part(struct rr_kroute *n, int type, void (*fn)(struct nl_object 
 	if (!cb)
 		return -NLE_NOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_msg, &req);
-	r = nl_rtgen_request(n->sk, type, AF_UNSPEC, NLM_F_DUMP);
-	if (r >= 0)
-		r = nl_recvmsgs(n->sk, cb);
+	r = nl_recvmsgs(sk, cb);
 	nl_cb_put(cb);
 	return r < 0 ? r : 0;
 }
 
-int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts)
+static int dump_part(struct rr_kroute *n, int type, void (*fn)(struct nl_object *, void *),
+		     struct dump_ctx *ctx)
+{
+	int r = nl_rtgen_request(n->sk, type, AF_UNSPEC, NLM_F_DUMP);
+
+	return r < 0 ? r : dump_recv(n->sk, fn, ctx);
+}
+
+/* The routes of one table, both families: the kernel filters (strict checking). */
+static int dump_table(struct rr_kroute *n, uint32_t table, struct dump_ctx *ctx)
+{
+	struct rtmsg rtm = {.rtm_family = AF_UNSPEC,
+			    .rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+	int r;
+
+	if (!msg)
+		return -NLE_NOMEM;
+	if ((r = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO)) >= 0 &&
+	    (r = nla_put_u32(msg, RTA_TABLE, table)) >= 0)
+		r = nl_send_auto(n->strict_sk, msg);
+	nlmsg_free(msg);
+	return r < 0 ? r : dump_recv(n->strict_sk, dump_route, ctx);
+}
+
+/* Routes of the given tables (all when tables is NULL or strict checking is missing). */
+static int dump_routes(struct rr_kroute *n, const uint32_t *tables, size_t n_tables,
+		       struct dump_ctx *ctx)
+{
+	int r = 0;
+
+	if (!tables || !n->strict_sk)
+		return dump_part(n, RTM_GETROUTE, dump_route, ctx);
+	for (size_t i = 0; i < n_tables && r >= 0; i++)
+		r = dump_table(n, tables[i], ctx);
+	return r;
+}
+
+int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts, const uint32_t *tables,
+	    size_t n_tables)
 {
 	static const struct {
 		unsigned part;
@@ -328,9 +395,14 @@ int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts)
 	for (unsigned tries = 0; tries < 5; tries++) {
 		view_clear_parts(v, parts);
 		d.err = 0;
-		for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && r >= 0; i++)
-			if (parts & what[i].part)
+		for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && r >= 0; i++) {
+			if (!(parts & what[i].part))
+				continue;
+			if (what[i].part == RR_PART_ROUTES)
+				r = dump_routes(n, tables, n_tables, &d);
+			else
 				r = dump_part(n, what[i].type, what[i].fn, &d);
+		}
 		if (r >= 0 && d.err == 0)
 			return 0;
 		if (r >= 0) {

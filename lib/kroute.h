@@ -12,8 +12,12 @@ void kr_close(struct rr_kroute *n);
 /* Port id of the command socket: notifications carrying it are our own echoes. */
 uint32_t kr_port(struct rr_kroute *n);
 
-/* Read the given RR_PART_* parts of the kernel state into v, replacing what v had of them. */
-int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts);
+/*
+ * Read the given RR_PART_* parts of the kernel state into v, replacing what v
+ * had of them; routes only of the given tables (NULL: all tables).
+ */
+int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts, const uint32_t *tables,
+	    size_t n_tables);
 
 /* Negative errno, the kernel's own: -EEXIST, -ENOENT/-ESRCH are left to the caller. */
 int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r);

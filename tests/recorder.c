@@ -116,7 +116,16 @@ static int rec_call(struct recorder *rec, const char *line)
 	return 0;
 }
 
-static int rec_dump(void *data, struct rr_view *v, unsigned parts)
+static bool rec_table_wanted(const uint32_t *tables, size_t n, uint32_t t)
+{
+	for (size_t i = 0; tables && i < n; i++)
+		if (tables[i] == t)
+			return true;
+	return !tables;
+}
+
+static int rec_dump(void *data, struct rr_view *v, unsigned parts, const uint32_t *tables,
+		    size_t n_tables)
 {
 	struct recorder *rec = data;
 	const struct rr_view *k = &rec->kernel;
@@ -140,6 +149,16 @@ static int rec_dump(void *data, struct rr_view *v, unsigned parts)
 	COPY(RR_PART_ROUTES, routes, n_routes)
 	COPY(RR_PART_RULES, rules, n_rules)
 #undef COPY
+	/* As the kernel's strict dump: only the tables asked for. */
+	if (parts & RR_PART_ROUTES) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < v->n_routes; i++)
+			if (rec_table_wanted(tables, n_tables, v->routes[i].table))
+				v->routes[n++] = v->routes[i];
+		v->n_routes = n;
+		rec->dumped_tables = tables ? n_tables : 0;
+	}
 	return 0;
 }
 

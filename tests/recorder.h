@@ -27,6 +27,7 @@ struct recorder {
 	int fail_errno;              /* ... with this ... */
 	int fail_count;              /* ... this many times */
 	int dump_fail_errno, dump_fail_count;
+	size_t dumped_tables;        /* tables asked for in the last route dump (0: all) */
 };
 
 void recorder_init(struct recorder *rec);

@@ -5,6 +5,7 @@
  * a kernel view by hand and compares the whole list of recorded calls.
  */
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,34 @@ static void test_removed_by_someone_else(void)
 	clear_statedir();
 }
 
+/* Routes are read only from main and replyroute's tables: a foreign table costs nothing. */
+static void test_dump_only_relevant_tables(void)
+{
+	struct recorder rec;
+	struct rr_engine *e;
+	struct rr_route *foreign;
+
+	seed(&rec);
+	for (int i = 0; i < 100; i++) {
+		foreign = view_add_route(&rec.kernel);
+		*foreign = rec.kernel.routes[0];
+		foreign->table = 300;
+		foreign->metric = (uint32_t)i;
+	}
+	e = engine(&rec, seed_conf);
+	CHECK(engine_reconcile(e, 0) == 6);
+	CHECK(rec.dumped_tables == 0); /* the first look reads everything */
+	free(recorder_take(&rec));
+	CHECK(engine_reconcile(e, RR_DIRTY_ROUTES) == 0);
+	CHECK(rec.dumped_tables == 2); /* main and 100 */
+	CHECK(engine_table_relevant(e, 100) && engine_table_relevant(e, RT_TABLE_MAIN));
+	CHECK(!engine_table_relevant(e, 300));
+	CALLS(&rec, "");
+	engine_free(e);
+	recorder_done(&rec);
+	clear_statedir();
+}
+
 int main(void)
 {
 	if (!mkdtemp(statedir))
@@ -416,6 +445,7 @@ int main(void)
 	test_table_allocation_stable();
 	test_foreign_route_conflict();
 	test_removed_by_someone_else();
+	test_dump_only_relevant_tables();
 	rmdir(statedir);
 	return check_done("engine");
 }
