@@ -256,7 +256,9 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 		d->dirty |= RR_DIRTY_ALL;
 		break;
 	}
-	daemon_schedule(d, 0);
+	/* A reconcile only if a notification mattered (our own echoes do not). */
+	if (d->dirty)
+		daemon_schedule(d, 0);
 	return 0;
 }
 
