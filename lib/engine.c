@@ -738,7 +738,7 @@ static void engine_conflicts(struct rr_engine *e, const struct rr_plan *p)
 
 	for (size_t i = 0; i < p->conflicts.n_routes && at < sizeof(now); i++) {
 		route_format(&p->conflicts.routes[i], &e->view, buf, sizeof(buf));
-		at += (size_t)snprintf(now + at, sizeof(now) - at, "%sforeign route %s holds the place of replyroute's",
+		at += (size_t)snprintf(now + at, sizeof(now) - at, "%sforeign route %s holds the place of replyroute's own",
 				       i ? ", " : "", buf);
 		if (!strstr(e->conflicts, buf))
 			log_warning("conflict: route %s is not replyroute's (proto %u) but holds the "
@@ -749,7 +749,8 @@ static void engine_conflicts(struct rr_engine *e, const struct rr_plan *p)
 	for (size_t i = 0; i < e->n_removals && at < sizeof(now); i++) {
 		const struct removal *m = &e->removals[i];
 
-		if (m->count < 2)
+		/* While it goes on: a minute without a removal clears it (the watchdog tick looks). */
+		if (m->count < 2 || engine_now() - m->last >= REMOVAL_QUIET_USEC)
 			continue;
 		removal_describe(e, m, buf, sizeof(buf));
 		at += (size_t)snprintf(now + at, sizeof(now) - at, "%s%s removed %u times by %s",

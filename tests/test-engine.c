@@ -362,7 +362,7 @@ static void test_foreign_route_conflict(void)
 	}
 	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100; conflict: "
 				       "foreign route default via 203.0.113.9 dev eth1 table 100 "
-				       "proto 4 metric 0 holds the place of replyroute's") == 0);
+				       "proto 4 metric 0 holds the place of replyroute's own") == 0);
 	/* Removed by its owner: ours is added, the conflict leaves STATUS. */
 	rec.kernel.routes[1] = rec.kernel.routes[--rec.kernel.n_routes];
 	CHECK(engine_reconcile(e, RR_DIRTY_ROUTES) == 1);
