@@ -123,7 +123,7 @@ static int daemon_reconcile(struct daemon *d, unsigned dirty)
 		return r;
 	}
 	d->retry_usec = retry_next(d->retry_usec, r);
-	log_msg(r == -EINTR ? 7 : 4, "reconcile failed (%s), retrying in %llu ms", strerror(-r),
+	log_msg(r == -EINTR || retry_stale_view(r) ? 7 : 4, "reconcile failed (%s), retrying in %llu ms", strerror(-r),
 		(unsigned long long)(d->retry_usec / 1000));
 	sd_event_source_set_time_relative(d->retry_src, d->retry_usec);
 	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "plan.h"
+#include "retry.h"
 #include "rr-build.h"
 #include "store.h"
 
@@ -496,17 +497,6 @@ static int engine_plan(struct rr_engine *e, bool none, struct rr_desired *d, str
 	return r;
 }
 
-/*
- * What the kernel answers when the view was already out of date (an address
- * or link went away meanwhile): the retry reads it again, so these are
- * warnings, not errors.
- */
-static bool stale_view(int r)
-{
-	return r == -EINVAL || r == -ENODEV || r == -ENETUNREACH || r == -EADDRNOTAVAIL ||
-	       r == -ESRCH;
-}
-
 /* One apply: through be (the engine's, or a printer); commit: keep what was done (not --dry-run). */
 struct apply {
 	struct rr_engine *e;
@@ -671,7 +661,7 @@ static void apply_result(struct apply *a, int r, bool add, const char *what, con
 	} else if (!add && (r == -ENOENT || r == -ESRCH)) {
 		log_debug("%s: %s already gone", what, desc);
 	} else if (r < 0) {
-		log_msg(stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
+		log_msg(retry_stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
 		apply_failed(a, r);
 	} else {
 		log_info("%s: %s", what, desc);

@@ -21,7 +21,7 @@ static void test_retry(void)
 	t = retry_next(t, -EIO);
 	CHECK(t == 2 * RETRY_MIN_USEC);
 	for (int i = 0; i < 20; i++)
-		t = retry_next(t, -ENETUNREACH);
+		t = retry_next(t, -EIO);
 	CHECK(t == RETRY_MAX_USEC);
 	/* A busy kernel (interrupted dump): short, and short again after a long one. */
 	t = retry_next(t, -EINTR);
@@ -34,6 +34,13 @@ static void test_retry(void)
 	/* After busy retries, a real failure backs off from its own minimum. */
 	t = retry_next(t, -EIO);
 	CHECK(t == RETRY_MIN_USEC);
+	/* A change refused by a stale view (the link went down meanwhile): soon, up to 1 s. */
+	t = retry_next(0, -ENETDOWN);
+	CHECK(t == RETRY_BUSY_MIN_USEC);
+	for (int i = 0; i < 20; i++)
+		t = retry_next(t, -EINVAL);
+	CHECK(t == RETRY_STALE_MAX_USEC);
+	CHECK(retry_stale_view(-ENODEV) && !retry_stale_view(-EIO) && !retry_stale_view(-EPERM));
 }
 
 /* The same warning 1000 times in a row: printed 5 times, the rest counted. */
