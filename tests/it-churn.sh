@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions called through DISRUPT[] and poll
 # No lost work under churn (issue "Never silently wrong", item 1; DESIGN §2:
 # "a dirty part stays dirty until it has been applied"). While addresses and
 # routes change hundreds of times a second, one disruption that the daemon
