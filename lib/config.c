@@ -23,7 +23,9 @@
 
 #include "diag.h"
 #include "iniline.h"
+#include "rrfile.h"
 #include "rttables.h"
+#include "uset.h"
 #include "value.h"
 
 /*
@@ -428,41 +430,50 @@ static int config_read_line(struct parser *p, const char *line, size_t len)
 	return p->oom ? -ENOMEM : 0;
 }
 
-static bool mark_taken(const struct rr_config *c, uint32_t mark)
-{
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		if (c->ifaces[i].mark == mark)
-			return true;
-	return false;
-}
-
 /*
- * Mark= omitted: in config order, the lowest multiple of MarkMask's lowest
- * set bit that fits in the mask and no other interface uses.
+ * Mark= omitted: in config order, the lowest mark inside MarkMask that no
+ * other interface uses. Candidates are the mask's submasks in increasing
+ * order, walked once for all interfaces; set marks are found in a sorted copy.
  */
 static void parser_auto_marks(struct parser *p)
 {
 	struct rr_config *c = p->cfg;
-	uint32_t step = c->mask & -c->mask;
+	uint32_t *used, m;
+	size_t n_used = 0, k = 0;
 
-	if (!step || (p->mask_line && !p->mask_ok))
+	if (p->mask_line && !p->mask_ok)
 		return;
+	used = calloc(c->n_ifaces + 1, sizeof(*used));
+	if (!used) {
+		p->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].mark)
+			used[n_used++] = c->ifaces[i].mark;
+	uset_sort(used, n_used);
+
+	m = uset_mask_next(c->mask, 0);
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		struct rr_iface_conf *ifc = &c->ifaces[i];
-		uint64_t m;
 
 		if (!ifc->mark_auto)
 			continue;
-		for (m = step; m <= c->mask; m += step)
-			if (((uint32_t)m & ~c->mask) == 0 && !mark_taken(c, (uint32_t)m))
+		for (; m; m = uset_mask_next(c->mask, m)) {
+			while (k < n_used && used[k] < m)
+				k++;
+			if (k == n_used || used[k] != m)
 				break;
-		if (m > c->mask) {
+		}
+		if (!m) {
 			parser_error(p, ifc->line, "no free mark inside MarkMask=0x%" PRIx32
 				     " for this interface: set Mark=", c->mask);
 			continue;
 		}
-		ifc->mark = (uint32_t)m;
+		ifc->mark = m;
+		m = uset_mask_next(c->mask, m);
 	}
+	free(used);
 }
 
 /* Tables named in rt_tables are someone's: automatic tables avoid them. */
@@ -484,6 +495,82 @@ static void parser_named_tables(struct parser *p)
 		c->named_tables[c->n_named_tables++] = p->rt.v[i].id;
 }
 
+/* One key of one interface, for finding duplicates by sorting. */
+struct dup_key {
+	const char *name; /* Name=, or NULL: number is the key */
+	uint32_t number;
+	size_t i;
+};
+
+static int dup_compare(const void *a, const void *b)
+{
+	const struct dup_key *x = a, *y = b;
+	int r = x->name ? strcmp(x->name, y->name) : (x->number > y->number) - (x->number < y->number);
+
+	/* Equal keys in config order: the first one is the one used first. */
+	return r ? r : (x->i > y->i) - (x->i < y->i);
+}
+
+static bool dup_same(const struct dup_key *x, const struct dup_key *y)
+{
+	return x->name ? strcmp(x->name, y->name) == 0 : x->number == y->number;
+}
+
+enum dup_field { DUP_NAME, DUP_TABLE, DUP_MARK };
+
+static void parser_duplicate(struct parser *p, enum dup_field f, size_t i, size_t first)
+{
+	const struct rr_iface_conf *ifc = &p->cfg->ifaces[i];
+	const struct iface_info *info = &p->info[i], *was = &p->info[first];
+
+	if (f == DUP_NAME)
+		parser_error(p, info->name, "Name=%s already used at line %u", ifc->name, was->name);
+	else if (f == DUP_MARK)
+		parser_error(p, info->mark, "Mark=%s already used at line %u", info->mark_str,
+			     was->mark);
+	else if (looks_numeric(info->table_str))
+		parser_error(p, info->table, "Table=%s already used at line %u", info->table_str,
+			     was->table);
+	else
+		parser_error(p, info->table, "Table=%s (%" PRIu32 ") already used at line %u",
+			     info->table_str, ifc->table, was->table);
+}
+
+/* Each valid Name=, Table= and Mark= used twice, reported against its first use. */
+static void parser_duplicates(struct parser *p)
+{
+	struct rr_config *c = p->cfg;
+	struct dup_key *keys = calloc(c->n_ifaces + 1, sizeof(*keys));
+
+	if (!keys) {
+		p->oom = true;
+		return;
+	}
+	for (enum dup_field f = DUP_NAME; f <= DUP_MARK; f++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < c->n_ifaces; i++) {
+			const struct iface_info *info = &p->info[i];
+
+			if (f == DUP_NAME && info->name_ok)
+				keys[n++] = (struct dup_key) { .name = c->ifaces[i].name, .i = i };
+			else if (f == DUP_TABLE && info->table_ok)
+				keys[n++] = (struct dup_key) { .number = c->ifaces[i].table, .i = i };
+			else if (f == DUP_MARK && info->mark_ok)
+				keys[n++] = (struct dup_key) { .number = c->ifaces[i].mark, .i = i };
+		}
+		if (n > 1)
+			qsort(keys, n, sizeof(*keys), dup_compare);
+		for (size_t j = 1, first = 0; j < n; j++) {
+			if (dup_same(&keys[first], &keys[j]))
+				parser_duplicate(p, f, keys[j].i, keys[first].i);
+			else
+				first = j;
+		}
+	}
+	free(keys);
+}
+
 /* The checks that need the whole file: required keys, mask, duplicates. */
 static void parser_check(struct parser *p)
 {
@@ -502,37 +589,10 @@ static void parser_check(struct parser *p)
 			parser_error(p, info->mark, "Mark=%s is outside MarkMask=0x%" PRIx32,
 				     info->mark_str, c->mask);
 
-		for (size_t j = 0; j < i; j++) {
-			if (info->name_ok && p->info[j].name_ok &&
-			    strcmp(ifc->name, c->ifaces[j].name) == 0) {
-				parser_error(p, info->name, "Name=%s already used at line %u",
-					     ifc->name, p->info[j].name);
-				break;
-			}
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (info->table_ok && p->info[j].table_ok && ifc->table == c->ifaces[j].table) {
-				if (looks_numeric(info->table_str))
-					parser_error(p, info->table, "Table=%s already used at line %u",
-						     info->table_str, p->info[j].table);
-				else
-					parser_error(p, info->table,
-						     "Table=%s (%" PRIu32 ") already used at line %u",
-						     info->table_str, ifc->table, p->info[j].table);
-				break;
-			}
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (info->mark_ok && p->info[j].mark_ok && ifc->mark == c->ifaces[j].mark) {
-				parser_error(p, info->mark, "Mark=%s already used at line %u",
-					     info->mark_str, p->info[j].mark);
-				break;
-			}
-		}
-
 		if (!info->priority)
 			ifc->priority = c->priority;
 	}
+	parser_duplicates(p);
 	parser_auto_marks(p);
 	parser_named_tables(p);
 }
@@ -596,43 +656,6 @@ int config_load_buffer(const char *name, const char *buf, size_t len,
 	return r;
 }
 
-/* The whole file into *ret, up to CONFIG_FILE_MAX bytes; a directory fails with EISDIR. */
-static int config_read_file(const char *path, char **ret, size_t *ret_len)
-{
-	char *buf = NULL;
-	size_t len = 0, n;
-	int r = 0;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	do {
-		char *v = len > CONFIG_FILE_MAX ? NULL : realloc(buf, len + 4096);
-
-		if (!v) {
-			r = len > CONFIG_FILE_MAX ? -EFBIG : -ENOMEM;
-			break;
-		}
-		buf = v;
-		errno = 0;
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-	} while (n == 4096);
-	if (r == 0 && ferror(f))
-		r = errno ? -errno : -EIO;
-	else if (r == 0 && len > CONFIG_FILE_MAX)
-		r = -EFBIG;
-	fclose(f);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 		struct rr_config **ret)
 {
@@ -646,10 +669,10 @@ int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 	if (!path)
 		path = RR_DEFAULT_CONFIG;
 
-	r = config_read_file(path, &buf, &len);
+	r = rrfile_read(path, CONFIG_FILE_MAX, &buf, &len);
 	if (r < 0) {
 		if (err && r != -ENOMEM)
-			fprintf(err, "%s: %s\n", path, strerror(-r));
+			fprintf(err, "%s: %s\n", path, rrfile_strerror(r));
 		return r;
 	}
 	r = config_load_buffer(path, buf, len, env, err, ret);
@@ -665,29 +688,4 @@ void config_free(struct rr_config *c)
 	free(c->named_tables);
 	free(c->path);
 	free(c);
-}
-
-void config_print(const struct rr_config *c, FILE *out)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	fprintf(out, "[Global]\nMarkMask=0x%" PRIx32 "\nPriority=%" PRIu32 "\n", c->mask,
-		c->priority);
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		const struct rr_iface_conf *ifc = &c->ifaces[i];
-
-		fprintf(out, "\n[Interface]\nName=%s\n", ifc->name);
-		if (ifc->table_auto)
-			fprintf(out, "# Table= allocated at run time, from %u\n", RR_AUTO_TABLE_BASE);
-		else
-			fprintf(out, "Table=%" PRIu32 "\n", ifc->table);
-		fprintf(out, "%sMark=0x%" PRIx32 "%s\nPriority=%" PRIu32 "\n",
-			ifc->mark_auto ? "# " : "", ifc->mark, ifc->mark_auto ? " (allocated)" : "",
-			ifc->priority);
-		if (ifc->gateway4.family && rr_addr_str(&ifc->gateway4, buf, sizeof(buf)))
-			fprintf(out, "Gateway=%s\n", buf);
-		if (ifc->gateway6.family && rr_addr_str(&ifc->gateway6, buf, sizeof(buf)))
-			fprintf(out, "Gateway=%s\n", buf);
-		fprintf(out, "SourceRules=%s\n", ifc->source_rules ? "yes" : "no");
-	}
 }

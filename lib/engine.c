@@ -375,13 +375,22 @@ static void engine_remember_sources(struct rr_engine *e, const struct rr_desired
 	e->n_sticky = d->n_ifaces;
 }
 
-static void engine_assign_tables(struct rr_engine *e)
+static int engine_assign_tables(struct rr_engine *e)
 {
-	if (!e->config || desired_assign_tables(e->config, &e->view, RR_PROTO, e->tables) == 0)
-		return;
-	for (size_t i = 0; i < e->config->n_ifaces; i++)
+	int r;
+
+	if (!e->config)
+		return 0;
+	r = desired_assign_tables(e->config, &e->view, RR_PROTO, e->tables);
+	if (r < 0) {
+		/* Table 0 would mean main to the kernel: nothing is computed without one. */
+		log_error("allocating routing tables: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; r > 0 && i < e->config->n_ifaces; i++)
 		if (e->config->ifaces[i].table_auto)
 			log_info("%s: table %u (allocated)", e->config->ifaces[i].name, e->tables[i]);
+	return 0;
 }
 
 /* What should be there; none: the empty desired state of --cleanup. */
@@ -391,7 +400,8 @@ static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret
 
 	if (none)
 		return desired_compute(NULL, NULL, &e->view, RR_PROTO, NULL, 0, ret);
-	engine_assign_tables(e);
+	if ((r = engine_assign_tables(e)) < 0)
+		return r;
 	r = desired_compute(e->config, e->tables, &e->view, RR_PROTO, e->sticky, e->n_sticky, ret);
 	if (r < 0) {
 		log_error("computing desired state: %s", strerror(-r));
