@@ -23,63 +23,34 @@
 
 #include "diag.h"
 #include "iniline.h"
+#include "parser.h"
 #include "rrfile.h"
 #include "rttables.h"
-#include "uset.h"
 #include "value.h"
 
-/*
- * Longest line, without comments and surrounding whitespace: longer is a
- * mistake (a lost newline, not a config file), reported rather than read.
- * 199 was inih's limit; kept so that files and messages stay the same.
- */
-#define CONFIG_LINE_MAX 199
 /* A config file is a few lines per interface: anything bigger is a mistake. */
 #define CONFIG_FILE_MAX (4u << 20)
 
-enum section {
-	SECTION_NONE,
-	SECTION_GLOBAL,
-	SECTION_INTERFACE,
-	SECTION_UNKNOWN,
-};
-
-/* What the checks at the end need to know about one [Interface]. */
-struct iface_info {
-	/* Line of each key, 0 when absent. */
-	unsigned name, table, mark, priority, gateway4, gateway6, source_rules;
-	bool name_ok, table_ok, mark_ok;
-	char table_str[CONFIG_LINE_MAX + 1];
-	char mark_str[CONFIG_LINE_MAX + 1];
-};
-
-struct parser {
-	const char *name; /* of the file, for messages */
-	char *line;	  /* the current line, copied to be cut up */
-	size_t line_size;
-	unsigned lineno;
-	bool oom;
-
-	enum section section;
-	unsigned global_line, mask_line, priority_line;
-	bool mask_ok;
-
-	struct rr_config *cfg;
-	struct iface_info *info; /* parallel to cfg->ifaces */
-	size_t ifaces_alloc;
-
-	struct diag errors;
-
-	const char *rt_dir; /* NULL: the system's */
-	struct rttables rt;
-};
-
 /* A table name that looks like a number is read as one, and reported as a bad one. */
-static bool looks_numeric(const char *s)
+bool parser_looks_numeric(const char *s)
 {
 	if (*s == '+' || *s == '-')
 		s++;
 	return *s >= '0' && *s <= '9';
+}
+
+bool parser_rttables(struct parser *p, unsigned line, const char *what)
+{
+	int r = rttables_load(&p->rt, p->rt_dir);
+
+	if (r == -ENOMEM)
+		p->oom = true;
+	else if (r < 0 && !p->rt_reported) {
+		parser_error(p, line, "%s: cannot read table names from %s: %s", what,
+			     p->rt.error_path ?: "rt_tables", rrfile_strerror(r));
+		p->rt_reported = true;
+	}
+	return r == 0;
 }
 
 uint32_t config_table_lookup(const char *dir, const char *name)
@@ -87,10 +58,7 @@ uint32_t config_table_lookup(const char *dir, const char *name)
 	return rttables_lookup(dir, name);
 }
 
-static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
+void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -168,9 +136,8 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 			 struct iface_info *info)
 {
 	uint32_t id;
-	int r;
 
-	if (looks_numeric(value)) {
+	if (parser_looks_numeric(value)) {
 		if (!parser_u32(p, "Table", value, &id))
 			return;
 		if (id == 0) {
@@ -183,11 +150,11 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 			return;
 		}
 	} else {
-		r = rttables_load(&p->rt, p->rt_dir);
-		if (r < 0) {
-			p->oom = true;
+		char what[CONFIG_LINE_MAX + 8];
+
+		snprintf(what, sizeof(what), "Table=%s", value);
+		if (!parser_rttables(p, p->lineno, what))
 			return;
-		}
 		if (rttables_find(&p->rt, value, &id) < 0) {
 			parser_error(p, p->lineno, "Table=%s: unknown routing table name", value);
 			return;
@@ -386,6 +353,9 @@ static int config_read_line(struct parser *p, const char *line, size_t len)
 	p->lineno++;
 	if (p->oom)
 		return -ENOMEM;
+	/* Given up on: the rest of the file is not read for more of the same. */
+	if (p->errors.full)
+		return 0;
 	/* A C string would end there and hide the rest of the line. */
 	if (memchr(line, '\0', len)) {
 		parser_error(p, p->lineno, "NUL character in line");
@@ -428,173 +398,6 @@ static int config_read_line(struct parser *p, const char *line, size_t len)
 		break;
 	}
 	return p->oom ? -ENOMEM : 0;
-}
-
-/*
- * Mark= omitted: in config order, the lowest mark inside MarkMask that no
- * other interface uses. Candidates are the mask's submasks in increasing
- * order, walked once for all interfaces; set marks are found in a sorted copy.
- */
-static void parser_auto_marks(struct parser *p)
-{
-	struct rr_config *c = p->cfg;
-	uint32_t *used, m;
-	size_t n_used = 0, k = 0;
-
-	if (p->mask_line && !p->mask_ok)
-		return;
-	used = calloc(c->n_ifaces + 1, sizeof(*used));
-	if (!used) {
-		p->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		if (c->ifaces[i].mark)
-			used[n_used++] = c->ifaces[i].mark;
-	uset_sort(used, n_used);
-
-	m = uset_mask_next(c->mask, 0);
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		struct rr_iface_conf *ifc = &c->ifaces[i];
-
-		if (!ifc->mark_auto)
-			continue;
-		for (; m; m = uset_mask_next(c->mask, m)) {
-			while (k < n_used && used[k] < m)
-				k++;
-			if (k == n_used || used[k] != m)
-				break;
-		}
-		if (!m) {
-			parser_error(p, ifc->line, "no free mark inside MarkMask=0x%" PRIx32
-				     " for this interface: set Mark=", c->mask);
-			continue;
-		}
-		ifc->mark = m;
-		m = uset_mask_next(c->mask, m);
-	}
-	free(used);
-}
-
-/* Tables named in rt_tables are someone's: automatic tables avoid them. */
-static void parser_named_tables(struct parser *p)
-{
-	struct rr_config *c = p->cfg;
-	bool any = false;
-
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		any |= c->ifaces[i].table_auto;
-	if (!any || rttables_load(&p->rt, p->rt_dir) < 0)
-		return;
-	c->named_tables = calloc(p->rt.n + 1, sizeof(*c->named_tables));
-	if (!c->named_tables) {
-		p->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < p->rt.n; i++)
-		c->named_tables[c->n_named_tables++] = p->rt.v[i].id;
-}
-
-/* One key of one interface, for finding duplicates by sorting. */
-struct dup_key {
-	const char *name; /* Name=, or NULL: number is the key */
-	uint32_t number;
-	size_t i;
-};
-
-static int dup_compare(const void *a, const void *b)
-{
-	const struct dup_key *x = a, *y = b;
-	int r = x->name ? strcmp(x->name, y->name) : (x->number > y->number) - (x->number < y->number);
-
-	/* Equal keys in config order: the first one is the one used first. */
-	return r ? r : (x->i > y->i) - (x->i < y->i);
-}
-
-static bool dup_same(const struct dup_key *x, const struct dup_key *y)
-{
-	return x->name ? strcmp(x->name, y->name) == 0 : x->number == y->number;
-}
-
-enum dup_field { DUP_NAME, DUP_TABLE, DUP_MARK };
-
-static void parser_duplicate(struct parser *p, enum dup_field f, size_t i, size_t first)
-{
-	const struct rr_iface_conf *ifc = &p->cfg->ifaces[i];
-	const struct iface_info *info = &p->info[i], *was = &p->info[first];
-
-	if (f == DUP_NAME)
-		parser_error(p, info->name, "Name=%s already used at line %u", ifc->name, was->name);
-	else if (f == DUP_MARK)
-		parser_error(p, info->mark, "Mark=%s already used at line %u", info->mark_str,
-			     was->mark);
-	else if (looks_numeric(info->table_str))
-		parser_error(p, info->table, "Table=%s already used at line %u", info->table_str,
-			     was->table);
-	else
-		parser_error(p, info->table, "Table=%s (%" PRIu32 ") already used at line %u",
-			     info->table_str, ifc->table, was->table);
-}
-
-/* Each valid Name=, Table= and Mark= used twice, reported against its first use. */
-static void parser_duplicates(struct parser *p)
-{
-	struct rr_config *c = p->cfg;
-	struct dup_key *keys = calloc(c->n_ifaces + 1, sizeof(*keys));
-
-	if (!keys) {
-		p->oom = true;
-		return;
-	}
-	for (enum dup_field f = DUP_NAME; f <= DUP_MARK; f++) {
-		size_t n = 0;
-
-		for (size_t i = 0; i < c->n_ifaces; i++) {
-			const struct iface_info *info = &p->info[i];
-
-			if (f == DUP_NAME && info->name_ok)
-				keys[n++] = (struct dup_key) { .name = c->ifaces[i].name, .i = i };
-			else if (f == DUP_TABLE && info->table_ok)
-				keys[n++] = (struct dup_key) { .number = c->ifaces[i].table, .i = i };
-			else if (f == DUP_MARK && info->mark_ok)
-				keys[n++] = (struct dup_key) { .number = c->ifaces[i].mark, .i = i };
-		}
-		if (n > 1)
-			qsort(keys, n, sizeof(*keys), dup_compare);
-		for (size_t j = 1, first = 0; j < n; j++) {
-			if (dup_same(&keys[first], &keys[j]))
-				parser_duplicate(p, f, keys[j].i, keys[first].i);
-			else
-				first = j;
-		}
-	}
-	free(keys);
-}
-
-/* The checks that need the whole file: required keys, mask, duplicates. */
-static void parser_check(struct parser *p)
-{
-	struct rr_config *c = p->cfg;
-
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		struct rr_iface_conf *ifc = &c->ifaces[i];
-		struct iface_info *info = &p->info[i];
-
-		if (!info->name)
-			parser_error(p, ifc->line, "[Interface] without Name=");
-		ifc->table_auto = !info->table;
-		ifc->mark_auto = !info->mark;
-
-		if (info->mark_ok && (p->mask_ok || !p->mask_line) && (ifc->mark & ~c->mask))
-			parser_error(p, info->mark, "Mark=%s is outside MarkMask=0x%" PRIx32,
-				     info->mark_str, c->mask);
-
-		if (!info->priority)
-			ifc->priority = c->priority;
-	}
-	parser_duplicates(p);
-	parser_auto_marks(p);
-	parser_named_tables(p);
 }
 
 /*
