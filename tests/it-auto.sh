@@ -44,4 +44,20 @@ stop_bg "$RR_PID" TERM
 expect_eq "SIGTERM: exit 0" 0 "$?"
 expect_eq "SIGTERM: no rule left" "" "$(rr_rules -4)"
 expect_eq "SIGTERM: table 1001 empty" "" "$(routes host 1001 -4)"
+# MarkMask=0xffffffff with Mark=0xffffffff: libnl's getters read such a rule
+# back as "no mark"; it must still compare equal to the desired one, or every
+# second pass deletes it (then adds it again).
+printf '[Global]\nMarkMask=0xffffffff\n\n[Interface]\nName=eth1\nTable=1100\nMark=0xffffffff\n' |
+	rr_conf
+rr --once >"$T/once1.log" 2>&1
+expect_eq "mark 0xffffffff: first --once exit 0" 0 "$?"
+expect_ok "mark 0xffffffff: first --once adds the rule" grep -q 'rule added' "$T/once1.log"
+rr --once >"$T/once2.log" 2>&1
+expect_eq "mark 0xffffffff: second --once exit 0" 0 "$?"
+expect_fail "mark 0xffffffff: second --once adds or deletes nothing" \
+	grep -E 'rule added|rule deleted|route added|route deleted' "$T/once2.log"
+expect_eq "mark 0xffffffff: exactly one rule, its mask all ones" \
+	"1000:	from all fwmark 0xffffffff lookup 1100 proto 205" "$(rr_rules -4)"
+rr --cleanup >/dev/null 2>&1
+expect_eq "mark 0xffffffff: --cleanup removes it" "" "$(rr_rules -4)"
 finish
