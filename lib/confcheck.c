@@ -10,6 +10,7 @@
 
 #include "parser.h"
 #include "uset.h"
+#include "value.h"
 
 /*
  * Mark= omitted: in config order, the lowest mark inside MarkMask that no
@@ -105,8 +106,11 @@ static void parser_duplicate(struct parser *p, enum dup_field f, size_t i, size_
 	const struct rr_iface_conf *ifc = &p->cfg->ifaces[i];
 	const struct iface_info *info = &p->info[i], *was = &p->info[first];
 
+	char shown[VALUE_NAME_ESCAPED];
+
 	if (f == DUP_NAME)
-		parser_error(p, info->name, "Name=%s already used at line %u", ifc->name, was->name);
+		parser_error(p, info->name, "Name=%s already used at line %u",
+			     value_name_escape(ifc->name, shown, sizeof(shown)), was->name);
 	else if (f == DUP_MARK)
 		parser_error(p, info->mark, "Mark=%s already used at line %u", info->mark_str,
 			     was->mark);

@@ -213,7 +213,10 @@ static void parser_interface(struct parser *p, const char *key, const char *valu
 			return;
 		why = value_ifname_invalid(value);
 		if (why) {
-			parser_error(p, p->lineno, "Name=%s: %s", value, why);
+			char shown[4 * CONFIG_LINE_MAX + 1];
+
+			parser_error(p, p->lineno, "Name=%s: %s",
+				     value_name_escape(value, shown, sizeof(shown)), why);
 			return;
 		}
 		snprintf(ifc->name, sizeof(ifc->name), "%s", value);

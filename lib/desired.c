@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "uset.h"
+#include "value.h"
 
 #define FAMILY_INDEX(f) ((f) == AF_INET6)
 static const int families[2] = {AF_INET, AF_INET6};
@@ -475,9 +476,10 @@ void desired_status(const struct rr_desired *d, char *buf, size_t len)
 		status_append(buf, len, at, "no interfaces configured");
 	for (size_t i = 0; i < d->n_ifaces; i++) {
 		const struct rr_iface_status *st = &d->ifaces[i];
-		char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+		char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], name[VALUE_NAME_ESCAPED];
 
-		at = status_append(buf, len, at, "%s%s:", i ? "; " : "", st->conf->name);
+		at = status_append(buf, len, at, "%s%s:", i ? "; " : "",
+				   value_name_escape(st->conf->name, name, sizeof(name)));
 		if (st->state != RR_IFACE_ACTIVE) {
 			at = status_append(buf, len, at, " %s", what[st->state]);
 			continue;
