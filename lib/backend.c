@@ -8,6 +8,7 @@
 #include "kroute.h"
 #include "nft.h"
 #include "sysctl.h"
+#include "value.h"
 
 /* "ip [-6 ]OBJ VERB REST": view.c's formats start with "-6 " for IPv6. */
 static void backend_format(const char *obj, const char *verb, const char *text, char *buf,
@@ -241,7 +242,8 @@ static int printer_sysctl_set(void *data, const char *ifname, int value)
 {
 	struct printer *p = data;
 
-	fprintf(p->out, "sysctl -w net.ipv4.conf.%s.src_valid_mark=%d\n", ifname, value);
+	fprintf(p->out, "sysctl -w net.ipv4.conf.%s.src_valid_mark=%d\n", VALUE_NAME_SHOWN(ifname),
+		value);
 	return 0;
 }
 

@@ -23,61 +23,34 @@
 
 #include "diag.h"
 #include "iniline.h"
+#include "parser.h"
+#include "rrfile.h"
 #include "rttables.h"
 #include "value.h"
 
-/*
- * Longest line, without comments and surrounding whitespace: longer is a
- * mistake (a lost newline, not a config file), reported rather than read.
- * 199 was inih's limit; kept so that files and messages stay the same.
- */
-#define CONFIG_LINE_MAX 199
 /* A config file is a few lines per interface: anything bigger is a mistake. */
 #define CONFIG_FILE_MAX (4u << 20)
 
-enum section {
-	SECTION_NONE,
-	SECTION_GLOBAL,
-	SECTION_INTERFACE,
-	SECTION_UNKNOWN,
-};
-
-/* What the checks at the end need to know about one [Interface]. */
-struct iface_info {
-	/* Line of each key, 0 when absent. */
-	unsigned name, table, mark, priority, gateway4, gateway6, source_rules;
-	bool name_ok, table_ok, mark_ok;
-	char table_str[CONFIG_LINE_MAX + 1];
-	char mark_str[CONFIG_LINE_MAX + 1];
-};
-
-struct parser {
-	const char *name; /* of the file, for messages */
-	char *line;	  /* the current line, copied to be cut up */
-	size_t line_size;
-	unsigned lineno;
-	bool oom;
-
-	enum section section;
-	unsigned global_line, mask_line, priority_line;
-	bool mask_ok;
-
-	struct rr_config *cfg;
-	struct iface_info *info; /* parallel to cfg->ifaces */
-	size_t ifaces_alloc;
-
-	struct diag errors;
-
-	const char *rt_dir; /* NULL: the system's */
-	struct rttables rt;
-};
-
 /* A table name that looks like a number is read as one, and reported as a bad one. */
-static bool looks_numeric(const char *s)
+bool parser_looks_numeric(const char *s)
 {
 	if (*s == '+' || *s == '-')
 		s++;
 	return *s >= '0' && *s <= '9';
+}
+
+bool parser_rttables(struct parser *p, unsigned line, const char *what)
+{
+	int r = rttables_load(&p->rt, p->rt_dir);
+
+	if (r == -ENOMEM)
+		p->oom = true;
+	else if (r < 0 && !p->rt_reported) {
+		parser_error(p, line, "%s: cannot read table names from %s: %s", what,
+			     p->rt.error_path ?: "rt_tables", rrfile_strerror(r));
+		p->rt_reported = true;
+	}
+	return r == 0;
 }
 
 uint32_t config_table_lookup(const char *dir, const char *name)
@@ -85,10 +58,7 @@ uint32_t config_table_lookup(const char *dir, const char *name)
 	return rttables_lookup(dir, name);
 }
 
-static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
+void parser_error(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -166,9 +136,8 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 			 struct iface_info *info)
 {
 	uint32_t id;
-	int r;
 
-	if (looks_numeric(value)) {
+	if (parser_looks_numeric(value)) {
 		if (!parser_u32(p, "Table", value, &id))
 			return;
 		if (id == 0) {
@@ -181,11 +150,11 @@ static void parser_table(struct parser *p, const char *value, struct rr_iface_co
 			return;
 		}
 	} else {
-		r = rttables_load(&p->rt, p->rt_dir);
-		if (r < 0) {
-			p->oom = true;
+		char what[CONFIG_LINE_MAX + 8];
+
+		snprintf(what, sizeof(what), "Table=%s", value);
+		if (!parser_rttables(p, p->lineno, what))
 			return;
-		}
 		if (rttables_find(&p->rt, value, &id) < 0) {
 			parser_error(p, p->lineno, "Table=%s: unknown routing table name", value);
 			return;
@@ -244,7 +213,10 @@ static void parser_interface(struct parser *p, const char *key, const char *valu
 			return;
 		why = value_ifname_invalid(value);
 		if (why) {
-			parser_error(p, p->lineno, "Name=%s: %s", value, why);
+			char shown[4 * CONFIG_LINE_MAX + 1];
+
+			parser_error(p, p->lineno, "Name=%s: %s",
+				     value_name_escape(value, shown, sizeof(shown)), why);
 			return;
 		}
 		snprintf(ifc->name, sizeof(ifc->name), "%s", value);
@@ -384,6 +356,9 @@ static int config_read_line(struct parser *p, const char *line, size_t len)
 	p->lineno++;
 	if (p->oom)
 		return -ENOMEM;
+	/* Given up on: the rest of the file is not read for more of the same. */
+	if (p->errors.full)
+		return 0;
 	/* A C string would end there and hide the rest of the line. */
 	if (memchr(line, '\0', len)) {
 		parser_error(p, p->lineno, "NUL character in line");
@@ -426,115 +401,6 @@ static int config_read_line(struct parser *p, const char *line, size_t len)
 		break;
 	}
 	return p->oom ? -ENOMEM : 0;
-}
-
-static bool mark_taken(const struct rr_config *c, uint32_t mark)
-{
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		if (c->ifaces[i].mark == mark)
-			return true;
-	return false;
-}
-
-/*
- * Mark= omitted: in config order, the lowest multiple of MarkMask's lowest
- * set bit that fits in the mask and no other interface uses.
- */
-static void parser_auto_marks(struct parser *p)
-{
-	struct rr_config *c = p->cfg;
-	uint32_t step = c->mask & -c->mask;
-
-	if (!step || (p->mask_line && !p->mask_ok))
-		return;
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		struct rr_iface_conf *ifc = &c->ifaces[i];
-		uint64_t m;
-
-		if (!ifc->mark_auto)
-			continue;
-		for (m = step; m <= c->mask; m += step)
-			if (((uint32_t)m & ~c->mask) == 0 && !mark_taken(c, (uint32_t)m))
-				break;
-		if (m > c->mask) {
-			parser_error(p, ifc->line, "no free mark inside MarkMask=0x%" PRIx32
-				     " for this interface: set Mark=", c->mask);
-			continue;
-		}
-		ifc->mark = (uint32_t)m;
-	}
-}
-
-/* Tables named in rt_tables are someone's: automatic tables avoid them. */
-static void parser_named_tables(struct parser *p)
-{
-	struct rr_config *c = p->cfg;
-	bool any = false;
-
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		any |= c->ifaces[i].table_auto;
-	if (!any || rttables_load(&p->rt, p->rt_dir) < 0)
-		return;
-	c->named_tables = calloc(p->rt.n + 1, sizeof(*c->named_tables));
-	if (!c->named_tables) {
-		p->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < p->rt.n; i++)
-		c->named_tables[c->n_named_tables++] = p->rt.v[i].id;
-}
-
-/* The checks that need the whole file: required keys, mask, duplicates. */
-static void parser_check(struct parser *p)
-{
-	struct rr_config *c = p->cfg;
-
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		struct rr_iface_conf *ifc = &c->ifaces[i];
-		struct iface_info *info = &p->info[i];
-
-		if (!info->name)
-			parser_error(p, ifc->line, "[Interface] without Name=");
-		ifc->table_auto = !info->table;
-		ifc->mark_auto = !info->mark;
-
-		if (info->mark_ok && (p->mask_ok || !p->mask_line) && (ifc->mark & ~c->mask))
-			parser_error(p, info->mark, "Mark=%s is outside MarkMask=0x%" PRIx32,
-				     info->mark_str, c->mask);
-
-		for (size_t j = 0; j < i; j++) {
-			if (info->name_ok && p->info[j].name_ok &&
-			    strcmp(ifc->name, c->ifaces[j].name) == 0) {
-				parser_error(p, info->name, "Name=%s already used at line %u",
-					     ifc->name, p->info[j].name);
-				break;
-			}
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (info->table_ok && p->info[j].table_ok && ifc->table == c->ifaces[j].table) {
-				if (looks_numeric(info->table_str))
-					parser_error(p, info->table, "Table=%s already used at line %u",
-						     info->table_str, p->info[j].table);
-				else
-					parser_error(p, info->table,
-						     "Table=%s (%" PRIu32 ") already used at line %u",
-						     info->table_str, ifc->table, p->info[j].table);
-				break;
-			}
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (info->mark_ok && p->info[j].mark_ok && ifc->mark == c->ifaces[j].mark) {
-				parser_error(p, info->mark, "Mark=%s already used at line %u",
-					     info->mark_str, p->info[j].mark);
-				break;
-			}
-		}
-
-		if (!info->priority)
-			ifc->priority = c->priority;
-	}
-	parser_auto_marks(p);
-	parser_named_tables(p);
 }
 
 /*
@@ -596,43 +462,6 @@ int config_load_buffer(const char *name, const char *buf, size_t len,
 	return r;
 }
 
-/* The whole file into *ret, up to CONFIG_FILE_MAX bytes; a directory fails with EISDIR. */
-static int config_read_file(const char *path, char **ret, size_t *ret_len)
-{
-	char *buf = NULL;
-	size_t len = 0, n;
-	int r = 0;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	do {
-		char *v = len > CONFIG_FILE_MAX ? NULL : realloc(buf, len + 4096);
-
-		if (!v) {
-			r = len > CONFIG_FILE_MAX ? -EFBIG : -ENOMEM;
-			break;
-		}
-		buf = v;
-		errno = 0;
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-	} while (n == 4096);
-	if (r == 0 && ferror(f))
-		r = errno ? -errno : -EIO;
-	else if (r == 0 && len > CONFIG_FILE_MAX)
-		r = -EFBIG;
-	fclose(f);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 		struct rr_config **ret)
 {
@@ -646,10 +475,10 @@ int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 	if (!path)
 		path = RR_DEFAULT_CONFIG;
 
-	r = config_read_file(path, &buf, &len);
+	r = rrfile_read(path, CONFIG_FILE_MAX, &buf, &len);
 	if (r < 0) {
 		if (err && r != -ENOMEM)
-			fprintf(err, "%s: %s\n", path, strerror(-r));
+			fprintf(err, "%s: %s\n", path, rrfile_strerror(r));
 		return r;
 	}
 	r = config_load_buffer(path, buf, len, env, err, ret);
@@ -665,29 +494,4 @@ void config_free(struct rr_config *c)
 	free(c->named_tables);
 	free(c->path);
 	free(c);
-}
-
-void config_print(const struct rr_config *c, FILE *out)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	fprintf(out, "[Global]\nMarkMask=0x%" PRIx32 "\nPriority=%" PRIu32 "\n", c->mask,
-		c->priority);
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		const struct rr_iface_conf *ifc = &c->ifaces[i];
-
-		fprintf(out, "\n[Interface]\nName=%s\n", ifc->name);
-		if (ifc->table_auto)
-			fprintf(out, "# Table= allocated at run time, from %u\n", RR_AUTO_TABLE_BASE);
-		else
-			fprintf(out, "Table=%" PRIu32 "\n", ifc->table);
-		fprintf(out, "%sMark=0x%" PRIx32 "%s\nPriority=%" PRIu32 "\n",
-			ifc->mark_auto ? "# " : "", ifc->mark, ifc->mark_auto ? " (allocated)" : "",
-			ifc->priority);
-		if (ifc->gateway4.family && rr_addr_str(&ifc->gateway4, buf, sizeof(buf)))
-			fprintf(out, "Gateway=%s\n", buf);
-		if (ifc->gateway6.family && rr_addr_str(&ifc->gateway6, buf, sizeof(buf)))
-			fprintf(out, "Gateway=%s\n", buf);
-		fprintf(out, "SourceRules=%s\n", ifc->source_rules ? "yes" : "no");
-	}
 }

@@ -47,8 +47,9 @@ struct rr_config_env {
 /*
  * Parse the file at path. On success returns 0 and *ret owns a config.
  * On any error returns -EINVAL (bad config, every problem written to err as
- * "FILE:LINE: message\n") or another negative errno (file unreadable or
- * over 4 MiB, also written to err; -ENOMEM is not); *ret is left NULL:
+ * "FILE:LINE: message\n") or another negative errno (file unreadable, not
+ * a regular file (see rrfile.h) or over 4 MiB, also written to err as
+ * "FILE: message\n"; -ENOMEM is not); *ret is left NULL:
  * nothing of a bad config is kept. err may be NULL.
  */
 int config_load(const char *path, const struct rr_config_env *env, FILE *err,

@@ -44,7 +44,8 @@ struct rr_desired {
  * Table= omitted and tables[i] == 0, the one replyroute's own rule for its
  * mark already looks up (stable across restarts), else the lowest number from
  * RR_AUTO_TABLE_BASE that no rt_tables name, no other interface, and no rule
- * or route in the kernel uses. Returns how many were allocated now.
+ * or route in the kernel uses. Returns how many were allocated now, or
+ * -ENOMEM (tables then holds the configured ones and any from before).
  */
 int desired_assign_tables(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
 			  uint32_t *tables);

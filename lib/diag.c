@@ -12,6 +12,10 @@ int diag_addv(struct diag *d, unsigned line, const char *fmt, va_list ap)
 {
 	char *text;
 
+	if (d->n >= DIAG_MAX) {
+		d->full = true;
+		return 0;
+	}
 	if (d->n == d->alloc) {
 		size_t n = d->alloc ? 2 * d->alloc : 16;
 		struct diag_msg *v = realloc(d->v, n * sizeof(*v));
@@ -44,6 +48,8 @@ void diag_write(struct diag *d, const char *name, FILE *f)
 		qsort(d->v, d->n, sizeof(*d->v), diag_compare);
 	for (size_t i = 0; f && i < d->n; i++)
 		fprintf(f, "%s:%u: %s\n", name, d->v[i].line, d->v[i].text);
+	if (f && d->full)
+		fprintf(f, "%s: too many errors, giving up\n", name);
 }
 
 void diag_clear(struct diag *d)

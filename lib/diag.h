@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,14 +17,24 @@ struct diag_msg {
 	char *text;
 };
 
+/*
+ * More than this and the file is not a config with mistakes but something
+ * else: the rest would only bury the first ones (the file is rejected anyway).
+ */
+#define DIAG_MAX 100
+
 struct diag {
 	struct diag_msg *v;
 	size_t n, alloc;
+	bool full; /* a message past DIAG_MAX was dropped */
 };
 
-/* 0 or -ENOMEM. */
+/* 0 or -ENOMEM; past DIAG_MAX messages, 0 and the message is dropped. */
 int diag_addv(struct diag *d, unsigned line, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
-/* Sorts d by line and writes "NAME:LINE: text\n" for each message. */
+/*
+ * Sorts d by line and writes "NAME:LINE: text\n" for each message, then
+ * "NAME: too many errors, giving up\n" when some were dropped.
+ */
 void diag_write(struct diag *d, const char *name, FILE *f);
 void diag_clear(struct diag *d);

@@ -12,6 +12,7 @@
 #include "retry.h"
 #include "rr-build.h"
 #include "store.h"
+#include "value.h"
 
 #define REMOVAL_QUIET_USEC (60 * 1000000ULL)
 #define REMOVAL_HOLD_MIN_USEC (100 * 1000ULL)
@@ -405,7 +406,8 @@ static int engine_observe_sysctls(struct rr_engine *e, const struct rr_desired *
 		if (r == -ENOENT)
 			continue; /* the interface vanished since the dump: a link event follows */
 		if (r < 0) {
-			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", l->name, strerror(-r));
+			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", VALUE_NAME_SHOWN(l->name),
+				  strerror(-r));
 			free(v);
 			return r;
 		}
@@ -433,13 +435,23 @@ static void engine_remember_sources(struct rr_engine *e, const struct rr_desired
 	e->n_sticky = d->n_ifaces;
 }
 
-static void engine_assign_tables(struct rr_engine *e)
+static int engine_assign_tables(struct rr_engine *e)
 {
-	if (!e->config || desired_assign_tables(e->config, &e->view, RR_PROTO, e->tables) == 0)
-		return;
-	for (size_t i = 0; i < e->config->n_ifaces; i++)
+	int r;
+
+	if (!e->config)
+		return 0;
+	r = desired_assign_tables(e->config, &e->view, RR_PROTO, e->tables);
+	if (r < 0) {
+		/* Table 0 would mean main to the kernel: nothing is computed without one. */
+		log_error("allocating routing tables: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; r > 0 && i < e->config->n_ifaces; i++)
 		if (e->config->ifaces[i].table_auto)
-			log_info("%s: table %u (allocated)", e->config->ifaces[i].name, e->tables[i]);
+			log_info("%s: table %u (allocated)", VALUE_NAME_SHOWN(e->config->ifaces[i].name),
+				 e->tables[i]);
+	return 0;
 }
 
 /* What should be there; none: the empty desired state of --cleanup. */
@@ -449,7 +461,8 @@ static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret
 
 	if (none)
 		return desired_compute(NULL, NULL, &e->view, RR_PROTO, NULL, 0, ret);
-	engine_assign_tables(e);
+	if ((r = engine_assign_tables(e)) < 0)
+		return r;
 	r = desired_compute(e->config, e->tables, &e->view, RR_PROTO, e->sticky, e->n_sticky, ret);
 	if (r < 0) {
 		log_error("computing desired state: %s", strerror(-r));
@@ -538,7 +551,7 @@ static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c)
 	memcpy(s.name, c->name, IFNAMSIZ);
 	/* The value found goes to the store before it is overwritten, or never. */
 	if (a->commit && c->save && (r = store_sysctl_save(e->statedir, &s)) < 0) {
-		log_error("cannot save src_valid_mark of %s in %s: %s", c->name, e->statedir,
+		log_error("cannot save src_valid_mark of %s in %s: %s", VALUE_NAME_SHOWN(c->name), e->statedir,
 			  strerror(-r));
 		return apply_failed(a, r);
 	}
@@ -548,14 +561,15 @@ static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c)
 	if (r == -ENOENT)
 		return; /* gone since the dump: a link event follows */
 	if (r < 0) {
-		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", c->name, strerror(-r));
+		log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", VALUE_NAME_SHOWN(c->name),
+			  strerror(-r));
 		return apply_failed(a, r);
 	}
 	if (c->drift)
 		log_warning("sysctl net.ipv4.conf.%s.src_valid_mark was reset to %d by someone else "
-			    "(drift), set to %d again", c->name, c->found, c->value);
+			    "(drift), set to %d again", VALUE_NAME_SHOWN(c->name), c->found, c->value);
 	else
-		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d", c->name, c->value);
+		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d", VALUE_NAME_SHOWN(c->name), c->value);
 	a->changes++;
 	for (size_t i = 0; a->commit && i < e->n_sysctls; i++)
 		if (e->sysctls[i].ifindex == c->ifindex)
@@ -570,11 +584,12 @@ static void apply_sysctl_restore(struct apply *a, const struct rr_sysctl_change 
 		r = a->be->ops->sysctl_set(a->be->data, c->name, c->value);
 		if (r < 0 && r != -ENOENT) {
 			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: cannot restore %d: %s",
-				  c->name, c->value, strerror(-r));
+				  VALUE_NAME_SHOWN(c->name), c->value, strerror(-r));
 			return apply_failed(a, r); /* kept in the store: tried again */
 		}
 		if (r == 0) {
-			log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored", c->name,
+			log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored",
+				 VALUE_NAME_SHOWN(c->name),
 				 c->value);
 			a->changes++;
 		}
@@ -822,7 +837,7 @@ int engine_dry_run(struct rr_engine *e, FILE *out)
 	}
 	fprintf(out, "\n# sysctls\n");
 	for (size_t i = 0; i < d.n_sysctls; i++)
-		fprintf(out, "net.ipv4.conf.%s.src_valid_mark = 1\n", d.sysctls[i]);
+		fprintf(out, "net.ipv4.conf.%s.src_valid_mark = 1\n", VALUE_NAME_SHOWN(d.sysctls[i]));
 	fprintf(out, "\n# status\n%s\n", e->status);
 	fprintf(out, "\n# changes, in the order they would be applied\n");
 	if ((r = backend_printer_open(&e->be, &e->view, out, &printer)) < 0)

@@ -158,6 +158,7 @@ static struct nl_addr *addr_to_nl(const struct rr_addr *a, unsigned prefixlen)
 
 struct dump_ctx {
 	struct rr_view *v;
+	struct nl_msg *msg; /* the message the object being converted came from */
 	int err;
 };
 
@@ -240,6 +241,23 @@ static void dump_route(struct nl_object *o, void *arg)
 	}
 }
 
+void kr_rule_mark(struct nlmsghdr *h, uint32_t *mark, uint32_t *mask)
+{
+	struct nlattr *a;
+
+	*mark = *mask = 0;
+	if (!nlmsg_valid_hdr(h, sizeof(struct fib_rule_hdr)))
+		return;
+	a = nlmsg_find_attr(h, sizeof(struct fib_rule_hdr), FRA_FWMARK);
+	if (a && nla_len(a) >= (int)sizeof(uint32_t))
+		*mark = nla_get_u32(a);
+	a = nlmsg_find_attr(h, sizeof(struct fib_rule_hdr), FRA_FWMASK);
+	if (a && nla_len(a) >= (int)sizeof(uint32_t))
+		*mask = nla_get_u32(a);
+	else if (*mark)
+		*mask = UINT32_MAX; /* the kernel's default for a mark without a mask */
+}
+
 static void dump_rule(struct nl_object *o, void *arg)
 {
 	struct dump_ctx *d = arg;
@@ -255,11 +273,7 @@ static void dump_rule(struct nl_object *o, void *arg)
 	out->family = rtnl_rule_get_family(r);
 	out->priority = rtnl_rule_get_prio(r);
 	out->table = rtnl_rule_get_table(r);
-	out->fwmark = rtnl_rule_get_mark(r);
-	out->fwmask = rtnl_rule_get_mask(r);
-	/* libnl reports an absent mark as all ones. */
-	if (out->fwmark == UINT32_MAX && out->fwmask == UINT32_MAX)
-		out->fwmark = out->fwmask = 0;
+	kr_rule_mark(nlmsg_hdr(d->msg), &out->fwmark, &out->fwmask);
 	if (src && nl_addr_get_prefixlen(src) > 0) {
 		addr_from_nl(src, &out->src);
 		out->src_len = (uint8_t)nl_addr_get_prefixlen(src);
@@ -310,7 +324,13 @@ static void dump_object(struct nl_object *o, void *arg)
 
 static int dump_msg(struct nl_msg *msg, void *arg)
 {
-	int r = nl_msg_parse(msg, dump_object, arg);
+	struct dump_request *req = arg;
+	int r;
+
+	/* Some fields can only be told apart in the raw message (kr_rule_mark). */
+	req->ctx->msg = msg;
+	r = nl_msg_parse(msg, dump_object, arg);
+	req->ctx->msg = NULL;
 
 	/* Message types of no interest (none expected) are skipped, not fatal. */
 	return r < 0 && r != -NLE_MSGTYPE_NOSUPPORT ? NL_STOP : NL_OK;

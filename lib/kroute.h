@@ -3,6 +3,9 @@
 
 /* The rtnetlink back end (libnl-route-3): dump the kernel into a view, apply changes. */
 
+#include <linux/netlink.h>
+#include <stdint.h>
+
 #include "view.h"
 
 struct rr_kroute;
@@ -24,6 +27,14 @@ int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r);
 int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r);
 int kr_route_add(struct rr_kroute *n, const struct rr_route *r, bool replace);
 int kr_route_del(struct rr_kroute *n, const struct rr_route *r);
+
+/*
+ * The fwmark match of an RTM_NEWRULE message, from its raw attributes:
+ * libnl's getters return all ones both for "no mark" and for a real
+ * 0xffffffff/0xffffffff, so such a rule of ours would look like another.
+ * No FRA_FWMARK and no FRA_FWMASK: 0/0, no mark match.
+ */
+void kr_rule_mark(struct nlmsghdr *h, uint32_t *mark, uint32_t *mask);
 
 /* libnl error code to errno. */
 int kr_errno(int nlerr);

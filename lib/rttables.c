@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rrfile.h"
 #include "value.h"
 
 static const struct {
@@ -39,17 +40,22 @@ void rttables_clear(struct rttables *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->v[i].name);
 	free(t->v);
+	free(t->by_name);
+	free(t->error_path);
 	*t = (struct rttables) { 0 };
 }
 
 static int rttables_add(struct rttables *t, uint32_t id, const char *name)
 {
-	struct rttables_entry *v;
+	if (t->n == t->alloc) {
+		size_t n = t->alloc ? 2 * t->alloc : 64;
+		struct rttables_entry *v = realloc(t->v, n * sizeof(*t->v));
 
-	v = realloc(t->v, (t->n + 1) * sizeof(*t->v));
-	if (!v)
-		return -ENOMEM;
-	t->v = v;
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->alloc = n;
+	}
 	t->v[t->n].id = id;
 	t->v[t->n].name = strdup(name);
 	if (!t->v[t->n].name)
@@ -58,40 +64,59 @@ static int rttables_add(struct rttables *t, uint32_t id, const char *name)
 	return 0;
 }
 
-/* Lines "NUMBER NAME [# comment]"; lines that are not are skipped, as iproute2 does. */
-static int rttables_read_file(struct rttables *t, const char *path)
+/* One line "NUMBER NAME [# comment]"; a line that is not is skipped, as iproute2 does. */
+static int rttables_read_line(struct rttables *t, char *line)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t size = 0;
-	int r = 0;
+	char *num, *name, *end;
+	uint32_t id;
 
-	f = fopen(path, "re");
-	if (!f)
-		return 0; /* absent or unreadable: no names from here */
+	num = rttables_skip_space(line);
+	if (*num == '#' || *num == '\0')
+		return 0;
+	for (end = num; *end && !rttables_is_space(*end); end++)
+		;
+	if (!*end)
+		return 0;
+	*end = '\0';
+	name = rttables_skip_space(end + 1);
+	for (end = name; *end && !rttables_is_space(*end) && *end != '#'; end++)
+		;
+	*end = '\0';
+	if (*name == '\0' || value_parse_u32(num, &id) < 0)
+		return 0;
+	return rttables_add(t, id, name);
+}
 
-	while (r >= 0 && getline(&line, &size, f) >= 0) {
-		char *num, *name, *end;
-		uint32_t id;
+/*
+ * The names in one file. An absent file has none; a drop-in that is not a
+ * regular file is skipped (iproute2 would read a FIFO and hang); anything
+ * else that cannot be read is an error, with its path kept in t.
+ */
+static int rttables_read_file(struct rttables *t, const char *path, bool dropin)
+{
+	char *buf = NULL, *line, *nl;
+	size_t len = 0;
+	int r;
 
-		num = rttables_skip_space(line);
-		if (*num == '#' || *num == '\0')
-			continue;
-		for (end = num; *end && !rttables_is_space(*end); end++)
-			;
-		if (!*end)
-			continue;
-		*end = '\0';
-		name = rttables_skip_space(end + 1);
-		for (end = name; *end && !rttables_is_space(*end) && *end != '#'; end++)
-			;
-		*end = '\0';
-		if (*name == '\0' || value_parse_u32(num, &id) < 0)
-			continue;
-		r = rttables_add(t, id, name);
+	r = rrfile_read(path, RTTABLES_FILE_MAX, &buf, &len);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;
+	if (dropin && (r == -RRFILE_NOT_REGULAR || r == -EISDIR))
+		return 0;
+	if (r < 0) {
+		if (r != -ENOMEM && !(t->error_path = strdup(path)))
+			r = -ENOMEM;
+		return r;
 	}
-	free(line);
-	fclose(f);
+	/* A NUL ends its line early, as it did for iproute2's fgets(). */
+	for (line = buf; r >= 0 && line < buf + len; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(buf + len - line));
+		if (!nl)
+			nl = buf + len; /* buf[len] is a NUL */
+		*nl = '\0';
+		r = rttables_read_line(t, line);
+	}
+	free(buf);
 	return r;
 }
 
@@ -144,7 +169,7 @@ static int rttables_read_dropins(struct rttables *t, const char *dir)
 			r = -ENOMEM;
 			break;
 		}
-		r = rttables_read_file(t, file);
+		r = rttables_read_file(t, file, true);
 		free(file);
 	}
 out:
@@ -156,25 +181,26 @@ out:
 	return r;
 }
 
-int rttables_load(struct rttables *t, const char *dir)
+/* Entries by name, then file order: a name's first entry is the one that counts. */
+static int rttables_compare_index(const void *a, const void *b, void *arg)
 {
-	const char *dirs[2] = { dir, NULL };
-	size_t n_dirs = 1;
+	const struct rttables_entry *v = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = strcmp(v[x].name, v[y].name);
+
+	return r ? r : (x > y) - (x < y);
+}
+
+static int rttables_read_all(struct rttables *t, const char *const *dirs, size_t n_dirs)
+{
 	int r;
 
-	if (t->loaded)
-		return 0;
-	if (!dir) {
-		dirs[0] = RTTABLES_DIR;
-		dirs[1] = RTTABLES_VENDOR_DIR;
-		n_dirs = 2;
-	}
 	for (size_t i = 0; i < n_dirs; i++) {
 		char *path = NULL;
 
 		if (asprintf(&path, "%s/rt_tables", dirs[i]) < 0)
 			return -ENOMEM;
-		r = rttables_read_file(t, path);
+		r = rttables_read_file(t, path, false);
 		free(path);
 		if (r < 0)
 			return r;
@@ -184,22 +210,56 @@ int rttables_load(struct rttables *t, const char *dir)
 		if (r < 0)
 			return r;
 	}
-	t->loaded = true;
+	/* Looked up once per Table= line: by binary search, not through 100,000 lines. */
+	t->by_name = calloc(t->n + 1, sizeof(*t->by_name));
+	if (!t->by_name)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++)
+		t->by_name[i] = i;
+	if (t->n > 1)
+		qsort_r(t->by_name, t->n, sizeof(*t->by_name), rttables_compare_index, t->v);
 	return 0;
+}
+
+int rttables_load(struct rttables *t, const char *dir)
+{
+	const char *dirs[2] = { dir, NULL };
+	size_t n_dirs = 1;
+
+	if (t->loaded)
+		return t->error;
+	if (!dir) {
+		dirs[0] = RTTABLES_DIR;
+		dirs[1] = RTTABLES_VENDOR_DIR;
+		n_dirs = 2;
+	}
+	/* Loaded even when it failed: the error is kept, the files are not read again. */
+	t->error = rttables_read_all(t, dirs, n_dirs);
+	t->loaded = true;
+	return t->error;
 }
 
 int rttables_find(const struct rttables *t, const char *name, uint32_t *ret)
 {
+	size_t lo = 0, hi = t->by_name ? t->n : 0;
+
 	for (size_t i = 0; i < sizeof(rttables_builtin) / sizeof(rttables_builtin[0]); i++)
 		if (strcmp(name, rttables_builtin[i].name) == 0) {
 			*ret = rttables_builtin[i].id;
 			return 0;
 		}
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(name, t->v[i].name) == 0) {
-			*ret = t->v[i].id;
-			return 0;
-		}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(t->v[t->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < (t->by_name ? t->n : 0) && strcmp(t->v[t->by_name[lo]].name, name) == 0) {
+		*ret = t->v[t->by_name[lo]].id;
+		return 0;
+	}
 	return -ENOENT;
 }
 

@@ -14,18 +14,27 @@ struct rttables_entry {
 	char *name;
 };
 
+/* Bigger than any real rt_tables: a mistake, or not a table file at all. */
+#define RTTABLES_FILE_MAX (16u << 20)
+
 /* iproute2's routing table names, as read from its files, in file order. */
 struct rttables {
 	struct rttables_entry *v;
-	size_t n;
+	size_t n, alloc;
+	size_t *by_name; /* indices into v, sorted by name, then file order */
 	bool loaded;
+	int error;	  /* of the load, kept for the calls after it */
+	char *error_path; /* the file that could not be read, NULL when none */
 };
 
 /*
  * Read DIR/rt_tables, then DIR/rt_tables.d/ *.conf in name order (dir NULL:
  * RTTABLES_DIR, then RTTABLES_VENDOR_DIR). Missing files are no names, and
- * lines iproute2 would not read are skipped. Does nothing when t is already
- * loaded. 0 or -ENOMEM (t then holds what was read, for rttables_clear()).
+ * lines iproute2 would not read are skipped, so are drop-ins that are not
+ * regular files. Only regular files are read, up to RTTABLES_FILE_MAX bytes
+ * each. Does nothing but return the first call's result when t is already
+ * loaded. 0, -ENOMEM, or the error of the file at t->error_path (as from
+ * rrfile_read()); t then holds what was read, for rttables_clear().
  */
 int rttables_load(struct rttables *t, const char *dir);
 void rttables_clear(struct rttables *t);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -65,22 +66,57 @@ int value_parse_bool(const char *s, bool *ret)
 	return -EINVAL;
 }
 
+/* The kernel's isspace() (lib/ctype.c): ASCII whitespace and Latin-1's no-break space. */
+static bool value_kernel_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
+}
+
 /* The kernel's dev_valid_name() rules, and what nft can match. */
 const char *value_ifname_invalid(const char *s)
 {
+	if (*s == '\0')
+		return "empty";
 	if (strlen(s) >= IFNAMSIZ)
-		return "too long (at most 15 characters)";
+		return "too long (at most 15 bytes)";
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return "not allowed as an interface name";
 	for (; *s; s++) {
-		if (*s == '/' || *s == ':' || *s == ' ' || (unsigned char) *s < 0x20 || *s == 0x7f)
-			return "invalid character in interface name";
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '/' || c == ':')
+			return "'/' and ':' are not allowed in interface names";
+		if (value_kernel_space(c))
+			return "whitespace is not allowed in interface names";
 		/* Valid for the kernel, but cannot be written as an nft string (a
 		 * trailing '*' would be a wildcard there). */
-		if (*s == '"' || *s == '\\' || *s == '*')
+		if (c == '"' || c == '\\' || c == '*')
 			return "quotes, backslashes and '*' cannot be matched in nftables";
 	}
 	return NULL;
+}
+
+const char *value_name_escape(const char *name, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (len == 0)
+		return buf;
+	for (; *name && at + 1 < len; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		/* Whole escapes only: a cut one would read as another byte. */
+		if (c < 0x20 || c >= 0x7f || c == '\\') {
+			if (at + 5 > len)
+				break;
+			snprintf(buf + at, 5, "\\x%02x", c);
+			at += 4;
+		} else {
+			buf[at++] = (char)c;
+		}
+	}
+	buf[at] = '\0';
+	return buf;
 }
 
 bool value_gateway_valid(const struct rr_addr *a)

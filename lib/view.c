@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "value.h"
+
 void view_clear(struct rr_view *v)
 {
 	free(v->links);
@@ -85,12 +87,12 @@ bool rule_same(const struct rr_rule *a, const struct rr_rule *b)
 void route_format(const struct rr_route *r, const struct rr_view *v, char *buf, size_t len)
 {
 	char dst[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
-	char dev[IFNAMSIZ + 8] = "";
+	char dev[VALUE_NAME_ESCAPED] = "";
 	const struct rr_link *l = v ? view_link_by_index(v, r->oif) : NULL;
 	char prefix[INET6_ADDRSTRLEN + 8];
 
 	if (r->oif)
-		snprintf(dev, sizeof(dev), "%s", l ? l->name : "?");
+		value_name_escape(l ? l->name : "?", dev, sizeof(dev));
 	if (r->dst_len == 0)
 		snprintf(prefix, sizeof(prefix), "default");
 	else

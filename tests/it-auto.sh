@@ -44,4 +44,49 @@ stop_bg "$RR_PID" TERM
 expect_eq "SIGTERM: exit 0" 0 "$?"
 expect_eq "SIGTERM: no rule left" "" "$(rr_rules -4)"
 expect_eq "SIGTERM: table 1001 empty" "" "$(routes host 1001 -4)"
+# MarkMask=0xffffffff with Mark=0xffffffff: libnl's getters read such a rule
+# back as "no mark"; it must still compare equal to the desired one, or every
+# second pass deletes it (then adds it again).
+printf '[Global]\nMarkMask=0xffffffff\n\n[Interface]\nName=eth1\nTable=1100\nMark=0xffffffff\n' |
+	rr_conf
+rr --once >"$T/once1.log" 2>&1
+expect_eq "mark 0xffffffff: first --once exit 0" 0 "$?"
+expect_ok "mark 0xffffffff: first --once adds the rule" grep -q 'rule added' "$T/once1.log"
+rr --once >"$T/once2.log" 2>&1
+expect_eq "mark 0xffffffff: second --once exit 0" 0 "$?"
+expect_fail "mark 0xffffffff: second --once adds or deletes nothing" \
+	grep -E 'rule added|rule deleted|route added|route deleted' "$T/once2.log"
+expect_eq "mark 0xffffffff: exactly one rule, its mask all ones" \
+	"1000:	from all fwmark 0xffffffff lookup 1100 proto 205" "$(rr_rules -4)"
+rr --cleanup >/dev/null 2>&1
+expect_eq "mark 0xffffffff: --cleanup removes it" "" "$(rr_rules -4)"
+# A link whose name starts with '.' and holds a control character (0x01): the
+# kernel takes it, so does the config; the logs show the byte as \x01.
+odd=$'.d\x01'
+in_ns host ip link add name "$odd" type veth peer name oddpeer || fail "veth $odd"
+in_ns host ip link set oddpeer up || fail "veth peer up"
+in_ns host ip link set "$odd" up || fail "veth up"
+in_ns host ip addr add 198.18.5.2/24 dev "$odd" || fail "veth address"
+poll 5 addr_ready host 198.18.5.2 || fail "veth address not ready"
+printf '[Interface]\nName=%s\nTable=1200\nMark=0x2\n' "$odd" | rr_conf
+rr --once >"$T/odd1.log" 2>&1
+expect_eq "odd name: --once exit 0" 0 "$?"
+expect_eq "odd name: its rule" "1000:	from all fwmark 0x2/0xff lookup 1200 proto 205" \
+	"$(rr_rules -4)"
+expect_ok "odd name: its connected route, in table 1200" \
+	eval "routes host 1200 -4 | grep -q '^198.18.5.0/24 dev .d'"
+expect_ok "odd name: the log shows the name escaped" \
+	grep -qF 'net.ipv4.conf..d\x01.src_valid_mark=1' "$T/odd1.log"
+expect_ok "odd name: route lines show the device escaped" \
+	grep -qF 'route added: 198.18.5.0/24 dev .d\x01 src 198.18.5.2 table 1200' "$T/odd1.log"
+expect_fail "odd name: no raw control character in the log" grep -q $'\x01' "$T/odd1.log"
+expect_eq "odd name: src_valid_mark set" 1 \
+	"$(sysctl_get host "net/ipv4/conf/$odd/src_valid_mark")"
+rr --once >"$T/odd2.log" 2>&1
+expect_fail "odd name: second --once changes nothing" \
+	grep -E 'added|deleted|src_valid_mark=' "$T/odd2.log"
+rr --cleanup >/dev/null 2>&1
+expect_eq "odd name: --cleanup restores src_valid_mark" 0 \
+	"$(sysctl_get host "net/ipv4/conf/$odd/src_valid_mark")"
+in_ns host ip link del "$odd"
 finish

@@ -278,6 +278,44 @@ static void test_value(void)
 		CHECK(value_parse_u32(bad[i], &v) == -EINVAL && v == 7);
 }
 
+/* Interface names: the kernel's dev_valid_name(), less what nft cannot match. */
+static void test_ifname(void)
+{
+	static const char *const good[] = {
+		"a", ".x", "..x", "...", "x.", "123456789012345", "w\xc3\xa4n", "a\x01b", "a\x7f",
+		"\xff", "a=b", "a#b", "a;b", "@", "-", "[x]",
+	};
+	static const char *const bad[] = {
+		"", ".", "..", "1234567890123456", "a/b", "a:b", "a b", "a\tb", "a\nb", "a\vb",
+		"a\fb", "a\rb", "a\xa0", "\xa0", "a\"b", "a\\b", "eth*", "*",
+	};
+	char buf[VALUE_NAME_ESCAPED], small[6];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (value_ifname_invalid(good[i])) {
+			fprintf(stderr, "name %zu refused: %s\n", i, value_ifname_invalid(good[i]));
+			failures++;
+		}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!value_ifname_invalid(bad[i])) {
+			fprintf(stderr, "bad name %zu accepted\n", i);
+			failures++;
+		}
+
+	CHECK(strcmp(value_name_escape("eth0.100", buf, sizeof(buf)), "eth0.100") == 0);
+	CHECK(strcmp(value_name_escape("a\x01\x1f\x7f\x80\xff\\z", buf, sizeof(buf)),
+		     "a\\x01\\x1f\\x7f\\x80\\xff\\x5cz") == 0);
+	CHECK(strcmp(value_name_escape("\xa0\xc3\xa4", buf, sizeof(buf)), "\\xa0\\xc3\\xa4") == 0);
+	/* 15 bytes of escapes fill the buffer exactly. */
+	CHECK(strlen(value_name_escape("\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01",
+				       buf, sizeof(buf))) == 60);
+	/* Cut short at a whole character, never inside an escape. */
+	CHECK(strcmp(value_name_escape("ab\x01", small, sizeof(small)), "ab") == 0);
+	CHECK(strcmp(value_name_escape("abcdefg", small, sizeof(small)), "abcde") == 0);
+	CHECK(strcmp(value_name_escape("\x01", small, sizeof(small)), "\\x01") == 0);
+	CHECK(strcmp(VALUE_NAME_SHOWN("x\x1b[0m"), "x\\x1b[0m") == 0);
+}
+
 /* iniline.c alone: what a line is, before any key means anything. */
 static void test_iniline(void)
 {
@@ -407,7 +445,7 @@ static void test_load_bytes(void)
 	n = snprintf(line, sizeof(line), "[Interface]\nName=%0194d\n", 0);
 	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
 	CHECK(contains(errors, "test.conf:2: Name=0000"));
-	CHECK(contains(errors, ": too long (at most 15 characters)\n"));
+	CHECK(contains(errors, ": too long (at most 15 bytes)\n"));
 	free(errors);
 	n = snprintf(line, sizeof(line), "[Interface]\nName=%0195d\n", 0);
 	CHECK(load(line, (size_t) n, NULL, &errors) == -EINVAL);
@@ -637,6 +675,7 @@ int main(int argc, char **argv)
 	test_table_lookup();
 	test_rttables();
 	test_value();
+	test_ifname();
 	test_iniline();
 	test_load_values();
 	test_load_bytes();

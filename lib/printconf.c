@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The config printed back in normalised form: every key, defaults filled in,
+ * itself a config that reads back to the same (the golden tests check it).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+void config_print(const struct rr_config *c, FILE *out)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	fprintf(out, "[Global]\nMarkMask=0x%" PRIx32 "\nPriority=%" PRIu32 "\n", c->mask,
+		c->priority);
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		const struct rr_iface_conf *ifc = &c->ifaces[i];
+
+		fprintf(out, "\n[Interface]\nName=%s\n", ifc->name);
+		if (ifc->table_auto)
+			fprintf(out, "# Table= allocated at run time, from %u\n", RR_AUTO_TABLE_BASE);
+		else
+			fprintf(out, "Table=%" PRIu32 "\n", ifc->table);
+		fprintf(out, "%sMark=0x%" PRIx32 "%s\nPriority=%" PRIu32 "\n",
+			ifc->mark_auto ? "# " : "", ifc->mark, ifc->mark_auto ? " (allocated)" : "",
+			ifc->priority);
+		if (ifc->gateway4.family && rr_addr_str(&ifc->gateway4, buf, sizeof(buf)))
+			fprintf(out, "Gateway=%s\n", buf);
+		if (ifc->gateway6.family && rr_addr_str(&ifc->gateway6, buf, sizeof(buf)))
+			fprintf(out, "Gateway=%s\n", buf);
+		fprintf(out, "SourceRules=%s\n", ifc->source_rules ? "yes" : "no");
+	}
+}
