@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The engine's state, shared by its three files: engine.c (observe, compute,
+ * plan: the reconcile itself), apply.c (a plan's changes, in order, through
+ * the back end) and conflict.c (objects of ours that someone else removes or
+ * shadows). Nothing outside those includes this.
+ */
+
+#include <time.h>
+
+#include "engine.h"
+#include "plan.h"
+#include "store.h"
+
+#define REMOVAL_QUIET_USEC (60 * 1000000ULL)
+#define REMOVAL_HOLD_MIN_USEC (100 * 1000ULL)
+#define REMOVAL_HOLD_MAX_USEC (30 * 1000000ULL)
+
+/* An object of ours that someone else keeps removing. */
+struct removal {
+	struct rr_removal what;
+	unsigned count;
+	uint64_t last, hold_until;
+	char who[64];
+};
+
+struct rr_engine {
+	struct rr_config *config; /* immutable; NULL: nothing configured */
+	uint32_t *tables;         /* per configured interface: configured or allocated */
+	struct rr_backend be;
+	char *statedir;
+	unsigned pending;         /* RR_DIRTY_*: read again and apply before it is clear */
+	bool view_valid;
+	struct rr_view view;
+	struct rr_nft_observed nft;
+	struct ruleset_state nft_record; /* what we installed last; mask 0: none */
+	struct rr_saved_sysctl *saved;
+	size_t n_saved;
+	struct rr_sysctl_observed *sysctls;
+	size_t n_sysctls;
+	struct rr_sticky *sticky; /* sources chosen by the last reconcile */
+	size_t n_sticky;
+	char status[4096];
+	char conflicts[1024]; /* foreign routes holding our keys, as last reported */
+	struct removal *removals;
+	size_t n_removals;
+};
+
+static inline uint64_t engine_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+size_t engine_n_ifaces(const struct rr_engine *e);
+const char *engine_nft_error(struct rr_engine *e, int r);
+
+/* apply.c: apply p through be; commit: keep what was done (not --dry-run). */
+int engine_apply(struct rr_engine *e, const struct rr_backend *be, const struct rr_desired *d,
+		 const struct rr_plan *p, bool commit);
+
+/* conflict.c */
+void engine_hold_back(struct rr_engine *e, struct rr_plan *p);
+void engine_conflicts(struct rr_engine *e, const struct rr_plan *p);
