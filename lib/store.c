@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "value.h"
+
 /*
  * Nothing in the directory is taken on trust: a value read here is written to
  * /proc/sys, a name read here is deleted. Directories are opened once without
@@ -27,9 +29,11 @@
 #define STORE_NFT_MAX (128 * 1024)
 
 /*
- * The kernel's dev_valid_name() rules, plus no control characters (the
- * records are lines of text). "all" and "default" are directories of
- * net.ipv4.conf, never interfaces: no record may name them.
+ * The kernel's dev_valid_name() rules (no '/', ':' or whitespace as the
+ * kernel sees it, which keeps a record one line of space-separated fields;
+ * other control bytes are valid names and kept as they are). "all" and
+ * "default" are directories of net.ipv4.conf, never interfaces: no record
+ * may name them.
  */
 static bool store_ifname_valid(const char *s)
 {
@@ -39,7 +43,7 @@ static bool store_ifname_valid(const char *s)
 	    !strcmp(s, "all") || !strcmp(s, "default"))
 		return false;
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || (unsigned char)*s <= ' ' || *s == 0x7f)
+		if (*s == '/' || *s == ':' || value_kernel_space((unsigned char)*s))
 			return false;
 	return true;
 }

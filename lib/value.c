@@ -66,8 +66,7 @@ int value_parse_bool(const char *s, bool *ret)
 	return -EINVAL;
 }
 
-/* The kernel's isspace() (lib/ctype.c): ASCII whitespace and Latin-1's no-break space. */
-static bool value_kernel_space(unsigned char c)
+bool value_kernel_space(unsigned char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
 }

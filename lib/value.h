@@ -26,6 +26,8 @@ int value_parse_bool(const char *s, bool *ret);
  * value_name_escape().
  */
 const char *value_ifname_invalid(const char *s);
+/* The kernel's isspace() (lib/ctype.c): ASCII whitespace and Latin-1's no-break space. */
+bool value_kernel_space(unsigned char c);
 
 /* Room for any escaped interface name: IFNAMSIZ - 1 bytes of 4 each, and a NUL. */
 #define VALUE_NAME_ESCAPED (4 * 16 + 1)
