@@ -160,7 +160,16 @@ struct dump_ctx {
 	struct rr_view *v;
 	struct nl_msg *msg; /* the message the object being converted came from */
 	int err;
+	const uint32_t *tables; /* routes of these tables only (sorted); NULL: all */
+	size_t n_tables;
 };
+
+static int table_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
 
 static void dump_link(struct nl_object *o, void *arg)
 {
@@ -214,6 +223,9 @@ static void dump_route(struct nl_object *o, void *arg)
 	if (base.family != AF_INET && base.family != AF_INET6)
 		return;
 	base.table = rtnl_route_get_table(r);
+	/* Kept only when it can matter: memory stays flat in the size of foreign tables. */
+	if (d->tables && !bsearch(&base.table, d->tables, d->n_tables, sizeof(*d->tables), table_cmp))
+		return;
 	addr_from_nl(dst, &base.dst);
 	base.dst.family = base.family;
 	base.dst_len = dst ? (uint8_t)nl_addr_get_prefixlen(dst) : 0;
@@ -384,15 +396,35 @@ static int dump_table(struct rr_kroute *n, uint32_t table, struct dump_ctx *ctx)
 }
 
 /* Routes of the given tables (all when tables is NULL or strict checking is missing). */
+/*
+ * A few tables: one dump each, filtered by the kernel, so that a foreign
+ * table of any size costs nothing. Many: one round trip per table costs more
+ * than one dump of everything, filtered here (memory still flat).
+ */
+#define DUMP_TABLES_MAX 8
+
 static int dump_routes(struct rr_kroute *n, const uint32_t *tables, size_t n_tables,
 		       struct dump_ctx *ctx)
 {
+	uint32_t *sorted;
 	int r = 0;
 
-	if (!tables || !n->strict_sk)
+	if (tables && n->strict_sk && n_tables <= DUMP_TABLES_MAX) {
+		for (size_t i = 0; i < n_tables && r >= 0; i++)
+			r = dump_table(n, tables[i], ctx);
+		return r;
+	}
+	if (!tables)
 		return dump_part(n, RTM_GETROUTE, dump_route, ctx);
-	for (size_t i = 0; i < n_tables && r >= 0; i++)
-		r = dump_table(n, tables[i], ctx);
+	if (!(sorted = malloc((n_tables + 1) * sizeof(*sorted))))
+		return -NLE_NOMEM;
+	memcpy(sorted, tables, n_tables * sizeof(*sorted));
+	qsort(sorted, n_tables, sizeof(*sorted), table_cmp);
+	ctx->tables = sorted;
+	ctx->n_tables = n_tables;
+	r = dump_part(n, RTM_GETROUTE, dump_route, ctx);
+	ctx->tables = NULL;
+	free(sorted);
 	return r;
 }
 
