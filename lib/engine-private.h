@@ -28,7 +28,10 @@ struct removal {
 
 struct rr_engine {
 	struct rr_config *config; /* immutable; NULL: nothing configured */
-	uint32_t *tables;         /* per configured interface: configured or allocated */
+	uint32_t *tables;         /* per configured interface: configured or allocated (0: not yet) */
+	bool all_allocated;       /* no 0 in tables */
+	uint32_t *in_use;         /* tables replyroute may touch, sorted (engine_tables_in_use) */
+	size_t n_in_use;
 	struct rr_backend be;
 	char *statedir;
 	unsigned pending;         /* RR_DIRTY_*: read again and apply before it is clear */

@@ -58,6 +58,7 @@ void engine_free(struct rr_engine *e)
 	view_clear(&e->view);
 	ruleset_state_clear(&e->nft_record);
 	free(e->tables);
+	free(e->in_use);
 	free(e->saved);
 	free(e->sysctls);
 	free(e->sticky);
@@ -79,6 +80,9 @@ void engine_set_config(struct rr_engine *e, struct rr_config *c)
 		config_free(c);
 		e->config = NULL;
 	}
+	/* Configured tables now; Table= omitted: 0 until allocated (desired_assign_tables). */
+	for (size_t i = 0; i < engine_n_ifaces(e); i++)
+		e->tables[i] = e->config->ifaces[i].table_auto ? 0 : e->config->ifaces[i].table;
 	e->pending = RR_DIRTY_ALL;
 }
 
@@ -109,16 +113,10 @@ size_t engine_n_ifaces(const struct rr_engine *e)
 
 bool engine_table_relevant(struct rr_engine *e, uint32_t table)
 {
-	if (table == RT_TABLE_MAIN)
-		return true; /* learned gateways, connected prefixes */
-	for (size_t i = 0; i < engine_n_ifaces(e); i++)
-		if (e->tables[i] == table || e->tables[i] == 0)
-			return true;
-	/* Tables of replyroute's rules, leftovers of an earlier config included. */
-	for (size_t i = 0; i < e->view.n_rules; i++)
-		if (e->view.rules[i].protocol == RR_PROTO && e->view.rules[i].table == table)
-			return true;
-	return !e->view_valid;
+	/* Main (learned gateways, connected prefixes); any while a table is still to be allocated. */
+	if (table == RT_TABLE_MAIN || !e->view_valid || !e->all_allocated)
+		return true;
+	return plan_table_listed(e->in_use, e->n_in_use, table);
 }
 
 uint64_t engine_nft_commits(struct rr_engine *e)
@@ -139,47 +137,40 @@ const char *engine_nft_error(struct rr_engine *e, int r)
 }
 
 /*
- * Routes only of the tables that can matter: main (learned gateways,
- * connected prefixes) and replyroute's (configured, allocated, or used by
- * one of its rules), so that a foreign table of any size costs nothing.
- * Allocating a table needs to see every table once: then all are read.
+ * The tables replyroute may touch: configured, allocated, or used by one of
+ * its rules (leftovers of an earlier config included). Kept, sorted, for the
+ * route dumps, the plan and each route notification; made again when rules
+ * were read or a table was allocated.
+ */
+static int engine_tables_in_use(struct rr_engine *e)
+{
+	free(e->in_use);
+	e->in_use = NULL;
+	e->n_in_use = 0;
+	e->all_allocated = true;
+	for (size_t i = 0; i < engine_n_ifaces(e); i++)
+		e->all_allocated &= e->tables[i] != 0;
+	return plan_tables(e->tables, engine_n_ifaces(e), &e->view, RR_PROTO, &e->in_use,
+			   &e->n_in_use);
+}
+
+/*
+ * Routes only of main and the tables in use, so that a foreign table of any
+ * size costs nothing. Allocating a table needs to see every table once: then
+ * all are read.
  */
 static int engine_dump_routes(struct rr_engine *e)
 {
-	uint32_t *tables = calloc(engine_n_ifaces(e) + e->view.n_rules + 1, sizeof(*tables));
-	size_t n = 0;
-	bool all = !e->view_valid;
+	uint32_t *tables;
 	int r;
 
-	if (!tables)
+	if (!e->view_valid || !e->all_allocated)
+		return e->be.ops->dump(e->be.data, &e->view, RR_PART_ROUTES, NULL, 0);
+	if (!(tables = malloc((e->n_in_use + 1) * sizeof(*tables))))
 		return -ENOMEM;
-	tables[n++] = RT_TABLE_MAIN;
-	for (size_t i = 0; i < engine_n_ifaces(e); i++) {
-		if (!e->tables[i] && e->config->ifaces[i].table_auto)
-			all = true;
-		else if (e->tables[i])
-			tables[n++] = e->tables[i];
-		else
-			tables[n++] = e->config->ifaces[i].table;
-	}
-	for (size_t i = 0; i < e->view.n_rules; i++)
-		if (e->view.rules[i].protocol == RR_PROTO)
-			tables[n++] = e->view.rules[i].table;
-	/* Few tables: a sort for the duplicates is not worth it. */
-	{
-		size_t m = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			bool dup = false;
-
-			for (size_t j = 0; j < m && !dup; j++)
-				dup = tables[j] == tables[i];
-			if (!dup)
-				tables[m++] = tables[i];
-		}
-		n = m;
-	}
-	r = e->be.ops->dump(e->be.data, &e->view, RR_PART_ROUTES, all ? NULL : tables, n);
+	tables[0] = RT_TABLE_MAIN;
+	memcpy(tables + 1, e->in_use, e->n_in_use * sizeof(*tables));
+	r = e->be.ops->dump(e->be.data, &e->view, RR_PART_ROUTES, tables, e->n_in_use + 1);
 	free(tables);
 	return r;
 }
@@ -203,6 +194,8 @@ static int engine_observe(struct rr_engine *e)
 		r = e->be.ops->dump(e->be.data, &e->view, parts & ~RR_PART_ROUTES, NULL, 0);
 	else
 		r = 0;
+	if (r == 0 && (parts & RR_PART_RULES))
+		r = engine_tables_in_use(e);
 	if (r == 0 && (parts & RR_PART_ROUTES))
 		r = engine_dump_routes(e);
 	if (parts) {
@@ -301,7 +294,7 @@ static int engine_assign_tables(struct rr_engine *e)
 		if (e->config->ifaces[i].table_auto)
 			log_info("%s: table %u (allocated)", VALUE_NAME_SHOWN(e->config->ifaces[i].name),
 				 e->tables[i]);
-	return 0;
+	return r > 0 ? engine_tables_in_use(e) : 0;
 }
 
 /* What should be there; none: the empty desired state of --cleanup. */
@@ -326,21 +319,11 @@ static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret
 /* Observe, compute, plan: everything but the changes. */
 static int engine_plan(struct rr_engine *e, bool none, struct rr_desired *d, struct rr_plan *p)
 {
-	uint32_t *own = NULL, *tables = NULL;
-	size_t n_own = 0, n_tables = 0;
 	int r;
 
+	/* --cleanup too: configured tables, and allocated ones found through our rules. */
 	if ((r = engine_observe(e)) < 0 || (r = engine_desired(e, none, d)) < 0 ||
 	    (r = engine_observe_sysctls(e, d)) < 0)
-		return r;
-	/* Explicit tables even for --cleanup; allocated ones are found through our rules. */
-	if (e->config && !(own = calloc(e->config->n_ifaces + 1, sizeof(*own))))
-		return -ENOMEM;
-	for (size_t i = 0; i < engine_n_ifaces(e); i++)
-		own[n_own++] = e->config->ifaces[i].table_auto ? e->tables[i] : e->config->ifaces[i].table;
-	r = plan_tables(own, n_own, &e->view, RR_PROTO, &tables, &n_tables);
-	free(own);
-	if (r < 0)
 		return r;
 	const struct rr_observed o = {
 		.view = &e->view,
@@ -350,11 +333,10 @@ static int engine_plan(struct rr_engine *e, bool none, struct rr_desired *d, str
 		.n_sysctls = e->n_sysctls,
 		.saved = e->saved,
 		.n_saved = e->n_saved,
-		.tables = tables,
-		.n_tables = n_tables,
+		.tables = e->in_use,
+		.n_tables = e->n_in_use,
 	};
 	r = plan_compute(d, &o, RR_PROTO, p);
-	free(tables);
 	if (r >= 0 && !none)
 		engine_hold_back(e, p);
 	return r;
@@ -365,7 +347,6 @@ static int engine_converge(struct rr_engine *e, bool none)
 {
 	struct rr_desired d = {0};
 	struct rr_plan p = {0};
-	unsigned was = e->pending;
 	int r;
 
 	r = engine_plan(e, none, &d, &p);
@@ -378,7 +359,7 @@ static int engine_converge(struct rr_engine *e, bool none)
 	}
 	/* Any failure: the next reconcile reads and checks everything. */
 	if (r < 0)
-		e->pending = RR_DIRTY_ALL | was;
+		e->pending = RR_DIRTY_ALL;
 	plan_clear(&p);
 	desired_clear(&d);
 	return r;

@@ -6,32 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool table_listed(const uint32_t *tables, size_t n, uint32_t t)
+static int table_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (tables[i] == t)
-			return true;
-	return false;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+bool plan_table_listed(const uint32_t *tables, size_t n, uint32_t t)
+{
+	return n && bsearch(&t, tables, n, sizeof(*tables), table_cmp);
 }
 
 int plan_tables(const uint32_t *own, size_t n_own, const struct rr_view *v, uint8_t proto,
 		uint32_t **ret, size_t *ret_n)
 {
 	uint32_t *t = calloc(n_own + v->n_rules + 1, sizeof(*t));
-	size_t n = 0;
+	size_t n = 0, m = 0;
 
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_own; i++)
-		if (own[i] && !table_listed(t, n, own[i]))
+		if (own[i])
 			t[n++] = own[i];
 	for (size_t i = 0; i < v->n_rules; i++)
-		if (v->rules[i].protocol == proto && !table_listed(t, n, v->rules[i].table) &&
-		    v->rules[i].table != RT_TABLE_MAIN && v->rules[i].table != RT_TABLE_LOCAL &&
-		    v->rules[i].table != RT_TABLE_DEFAULT)
+		if (v->rules[i].protocol == proto && v->rules[i].table != RT_TABLE_MAIN &&
+		    v->rules[i].table != RT_TABLE_LOCAL && v->rules[i].table != RT_TABLE_DEFAULT)
 			t[n++] = v->rules[i].table;
+	/* Sorted and unique: looked up per route and per notification. */
+	qsort(t, n, sizeof(*t), table_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || t[m - 1] != t[i])
+			t[m++] = t[i];
 	*ret = t;
-	*ret_n = n;
+	*ret_n = m;
 	return 0;
 }
 
@@ -129,7 +137,7 @@ static int plan_routes(struct rr_plan *p, const struct rr_desired *d, const stru
 		const struct rr_route *rt = &v->routes[i];
 		bool keep = false;
 
-		if (rt->protocol != proto || !table_listed(o->tables, o->n_tables, rt->table))
+		if (rt->protocol != proto || !plan_table_listed(o->tables, o->n_tables, rt->table))
 			continue;
 		for (size_t j = 0; j < d->want.n_routes && !keep; j++)
 			keep = route_same_key(rt, &d->want.routes[j]);

@@ -38,7 +38,7 @@ struct rr_observed {
 	size_t n_sysctls;
 	const struct rr_saved_sysctl *saved; /* values to put back one day (store) */
 	size_t n_saved;
-	const uint32_t *tables; /* tables replyroute may touch (plan_tables) */
+	const uint32_t *tables; /* tables replyroute may touch (plan_tables: sorted) */
 	size_t n_tables;
 };
 
@@ -86,6 +86,11 @@ void plan_clear(struct rr_plan *p);
 /* Changes in the plan, all kinds counted. */
 size_t plan_size(const struct rr_plan *p);
 
-/* Tables replyroute may touch: `own` (the configured ones) plus those its rules in v point at. */
+/*
+ * Tables replyroute may touch: `own` (configured or allocated; 0 skipped) plus
+ * those its rules in v point at; sorted, each once.
+ */
 int plan_tables(const uint32_t *own, size_t n_own, const struct rr_view *v, uint8_t proto,
 		uint32_t **ret, size_t *ret_n);
+/* Whether t is in a list made by plan_tables(). */
+bool plan_table_listed(const uint32_t *tables, size_t n, uint32_t t);
