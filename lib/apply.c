@@ -5,6 +5,7 @@
  * engine's view of the nft table and sysctls) after each change.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,19 @@ struct apply {
 	bool commit;
 	int changes, err;
 };
+
+/* A change made: one log line, unless it was only printed (--dry-run says it all). */
+__attribute__((format(printf, 3, 4)))
+static void apply_done(const struct apply *a, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!a->commit)
+		return;
+	va_start(ap, fmt);
+	log_msgv(level, fmt, ap);
+	va_end(ap);
+}
 
 static void apply_failed(struct apply *a, int r)
 {
@@ -69,10 +83,12 @@ static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c)
 		return apply_failed(a, r);
 	}
 	if (c->drift)
-		log_warning("sysctl net.ipv4.conf.%s.src_valid_mark was reset to %d by someone else "
-			    "(drift), set to %d again", VALUE_NAME_SHOWN(c->name), c->found, c->value);
+		apply_done(a, 4, "sysctl net.ipv4.conf.%s.src_valid_mark was reset to %d by someone "
+			   "else (drift), set to %d again", VALUE_NAME_SHOWN(c->name), c->found,
+			   c->value);
 	else
-		log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d", VALUE_NAME_SHOWN(c->name), c->value);
+		apply_done(a, 6, "sysctl net.ipv4.conf.%s.src_valid_mark=%d",
+			   VALUE_NAME_SHOWN(c->name), c->value);
 	a->changes++;
 	for (size_t i = 0; a->commit && i < e->n_sysctls; i++)
 		if (e->sysctls[i].ifindex == c->ifindex)
@@ -91,9 +107,8 @@ static void apply_sysctl_restore(struct apply *a, const struct rr_sysctl_change 
 			return apply_failed(a, r); /* kept in the store: tried again */
 		}
 		if (r == 0) {
-			log_info("sysctl net.ipv4.conf.%s.src_valid_mark=%d restored",
-				 VALUE_NAME_SHOWN(c->name),
-				 c->value);
+			apply_done(a, 6, "sysctl net.ipv4.conf.%s.src_valid_mark=%d restored",
+				   VALUE_NAME_SHOWN(c->name), c->value);
 			a->changes++;
 		}
 	}
@@ -137,6 +152,7 @@ static void apply_nft(struct apply *a, const struct rr_desired *d, const struct 
 	struct rr_engine *e = a->e;
 	const char *commands = p->nft_commands;
 	char *replace = NULL;
+	enum rr_nft_action done = p->nft;
 	int r = a->be->ops->nft_apply(a->be->data, commands);
 
 	if (r < 0 && p->nft == RR_NFT_DELTA) {
@@ -144,17 +160,16 @@ static void apply_nft(struct apply *a, const struct rr_desired *d, const struct 
 		if ((r = ruleset_replace_commands(d->nft_text, &replace)) == 0)
 			r = a->be->ops->nft_apply(a->be->data, replace);
 		free(replace);
-		if (r == 0)
-			log_info("nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
-				 d->nft.n_entries, d->nft.n_entries == 1 ? "" : "s");
-	} else if (r == 0 && p->nft == RR_NFT_DELTA) {
-		log_info("nft: updated table inet %s for the changed interfaces", RULESET_TABLE);
-	} else if (r == 0 && p->nft == RR_NFT_REPLACE) {
-		log_info("nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
-			 d->nft.n_entries, d->nft.n_entries == 1 ? "" : "s");
-	} else if (r == 0) {
-		log_info("nft: deleted table inet %s", RULESET_TABLE);
+		done = RR_NFT_REPLACE;
 	}
+	if (r == 0 && done == RR_NFT_DELTA)
+		apply_done(a, 6, "nft: updated table inet %s for the changed interfaces",
+			   RULESET_TABLE);
+	else if (r == 0 && done == RR_NFT_REPLACE)
+		apply_done(a, 6, "nft: installed table inet %s (%zu interface%s)", RULESET_TABLE,
+			   d->nft.n_entries, d->nft.n_entries == 1 ? "" : "s");
+	else if (r == 0)
+		apply_done(a, 6, "nft: deleted table inet %s", RULESET_TABLE);
 	if (r < 0) {
 		log_error("nft: cannot %s table inet %s: %s",
 			  p->nft == RR_NFT_DELETE ? "delete" : "install", RULESET_TABLE,
@@ -182,7 +197,7 @@ static void apply_result(struct apply *a, int r, bool add, const char *what, con
 		log_msg(retry_stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
 		apply_failed(a, r);
 	} else {
-		log_info("%s: %s", what, desc);
+		apply_done(a, 6, "%s: %s", what, desc);
 		a->changes++;
 	}
 }

@@ -414,14 +414,7 @@ int engine_dry_run(struct rr_engine *e, FILE *out)
 		goto out;
 	if (!plan_size(&p))
 		fprintf(out, "(none)\n");
-	/* Log lines of the would-be changes are quiet: the printer says it all. */
-	{
-		int level = log_max_level;
-
-		log_max_level = 3;
-		r = engine_apply(e, &printer, &d, &p, false);
-		log_max_level = level;
-	}
+	r = engine_apply(e, &printer, &d, &p, false);
 	backend_close(&printer);
 out:
 	plan_clear(&p);

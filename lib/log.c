@@ -85,17 +85,14 @@ static bool log_seen(int level, const char *s, unsigned *ret_repeats)
 	return false;
 }
 
-void log_msg(int level, const char *fmt, ...)
+void log_msgv(int level, const char *fmt, va_list ap)
 {
 	char buf[1024], line[1100];
 	unsigned repeats = 0;
-	va_list ap;
 
 	if (level > log_max_level)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	/* A storm or a failure that repeats on every retry: counted, not repeated. */
 	if (level <= 4 && log_seen(level, buf, &repeats))
 		return;
@@ -106,4 +103,13 @@ void log_msg(int level, const char *fmt, ...)
 		return;
 	}
 	log_write(level, buf);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_msgv(level, fmt, ap);
+	va_end(ap);
 }

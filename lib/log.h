@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdarg.h>
 #include <systemd/sd-daemon.h>
 
 /*
@@ -12,6 +13,7 @@ extern int log_max_level; /* LOG_INFO by default, LOG_DEBUG with -v */
 
 void log_init(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msgv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #define log_debug(...) log_msg(7, __VA_ARGS__)
 #define log_info(...) log_msg(6, __VA_ARGS__)
