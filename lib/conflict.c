@@ -16,11 +16,7 @@ static bool removal_same(const struct rr_removal *a, bool rule, const struct rr_
 {
 	if (a->rule != rule)
 		return false;
-	if (!rule)
-		return route_same_key(&a->rt, rt);
-	return a->r.family == r->family && a->r.priority == r->priority &&
-	       a->r.table == r->table && a->r.fwmark == r->fwmark && a->r.fwmask == r->fwmask &&
-	       a->r.src_len == r->src_len && rr_addr_eq(&a->r.src, &r->src);
+	return rule ? rule_same_key(&a->r, r) : route_same_key(&a->rt, rt);
 }
 
 static struct removal *removal_find(const struct rr_engine *e, bool rule, const struct rr_rule *r,
@@ -121,7 +117,8 @@ void engine_hold_back(struct rr_engine *e, struct rr_plan *p)
 
 /*
  * Foreign routes with the key of ours in our tables: named at warning level
- * when they appear (not on every reconcile) and kept in STATUS while they stay.
+ * when they appear (not on every reconcile) and kept in STATUS while they
+ * stay; removals by someone else, in STATUS while they go on.
  */
 void engine_conflicts(struct rr_engine *e, const struct rr_plan *p)
 {
@@ -149,7 +146,7 @@ void engine_conflicts(struct rr_engine *e, const struct rr_plan *p)
 				       at ? ", " : "", buf, m->count, m->who);
 	}
 	if (!now[0] && e->conflicts[0])
-		log_info("conflict resolved: no foreign route holds replyroute's place any more");
+		log_info("conflict resolved: nothing holds or keeps removing replyroute's objects any more");
 	memcpy(e->conflicts, now, sizeof(now));
 	if (now[0]) {
 		size_t l = strlen(e->status);

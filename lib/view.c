@@ -76,12 +76,17 @@ bool route_same(const struct rr_route *a, const struct rr_route *b)
 	       rr_addr_eq(&a->src, &b->src) && a->onlink == b->onlink;
 }
 
-bool rule_same(const struct rr_rule *a, const struct rr_rule *b)
+bool rule_same_key(const struct rr_rule *a, const struct rr_rule *b)
 {
 	return a->family == b->family && a->priority == b->priority && a->table == b->table &&
 	       a->fwmark == b->fwmark && a->fwmask == b->fwmask && a->src_len == b->src_len &&
-	       rr_addr_eq(&a->src, &b->src) && a->protocol == b->protocol &&
-	       a->action == b->action && a->other == b->other;
+	       rr_addr_eq(&a->src, &b->src);
+}
+
+bool rule_same(const struct rr_rule *a, const struct rr_rule *b)
+{
+	return rule_same_key(a, b) && a->protocol == b->protocol && a->action == b->action &&
+	       a->other == b->other;
 }
 
 void route_format(const struct rr_route *r, const struct rr_view *v, char *buf, size_t len)

@@ -93,6 +93,8 @@ struct rr_rule *view_add_rule(struct rr_view *v);
 
 bool route_same_key(const struct rr_route *a, const struct rr_route *b);
 bool route_same(const struct rr_route *a, const struct rr_route *b);
+/* What a removal notification names a rule by: selectors, priority and table. */
+bool rule_same_key(const struct rr_rule *a, const struct rr_rule *b);
 bool rule_same(const struct rr_rule *a, const struct rr_rule *b);
 
 /* "ip route"-like and "ip rule"-like text, for logs and --dry-run. */
