@@ -102,7 +102,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
  */
 static int daemon_reconcile(struct daemon *d, unsigned dirty)
 {
-	uint64_t t0, t1;
+	uint64_t t0, t1, hold;
 	int r;
 
 	/* From the loop's wake-up: reading the notifications counts too. */
@@ -112,9 +112,9 @@ static int daemon_reconcile(struct daemon *d, unsigned dirty)
 	log_debug("reconcile (dirty %#x): %d change(s) in %llu us", dirty, r,
 		  (unsigned long long)(t1 - t0));
 	/* Re-adds held back after repeated removals by someone else: come back for them. */
-	t1 = engine_hold_until(d->engine);
-	if (t1) {
-		sd_event_source_set_time(d->hold_src, t1);
+	hold = engine_hold_until(d->engine);
+	if (hold) {
+		sd_event_source_set_time(d->hold_src, hold);
 		sd_event_source_set_enabled(d->hold_src, SD_EVENT_ONESHOT);
 	}
 	if (r >= 0) {
@@ -123,8 +123,8 @@ static int daemon_reconcile(struct daemon *d, unsigned dirty)
 		return r;
 	}
 	d->retry_usec = retry_next(d->retry_usec, r);
-	log_msg(r == -EINTR || retry_stale_view(r) ? 7 : 4, "reconcile failed (%s), retrying in %llu ms", strerror(-r),
-		(unsigned long long)(d->retry_usec / 1000));
+	log_msg(r == -EINTR || retry_stale_view(r) ? 7 : 4, "reconcile failed (%s), retrying in %llu ms",
+		strerror(-r), (unsigned long long)(d->retry_usec / 1000));
 	sd_event_source_set_time_relative(d->retry_src, d->retry_usec);
 	sd_event_source_set_enabled(d->retry_src, SD_EVENT_ONESHOT);
 	return r;

@@ -114,13 +114,12 @@ static bool events_route_removal(const struct rr_events *ev, const struct nlmsgh
 	    (rtm.rtm_family != AF_INET && rtm.rtm_family != AF_INET6))
 		return false;
 	rm->rt.family = rtm.rtm_family;
-	rm->rt.dst.family = rtm.rtm_family;
 	rm->rt.dst_len = rtm.rtm_dst_len;
 	rm->rt.protocol = rtm.rtm_protocol;
 	rm->rt.type = rtm.rtm_type;
 	rm->rt.table = events_route_table(h, len);
 	events_addr(h, len, sizeof(rtm), RTA_DST, rtm.rtm_family, &rm->rt.dst);
-	rm->rt.dst.family = rtm.rtm_family;
+	rm->rt.dst.family = rtm.rtm_family; /* a default route has no RTA_DST */
 	events_attr_copy(h, len, sizeof(rtm), RTA_PRIORITY, &rm->rt.metric, sizeof(uint32_t));
 	return true;
 }

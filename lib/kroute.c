@@ -395,11 +395,11 @@ static int dump_table(struct rr_kroute *n, uint32_t table, struct dump_ctx *ctx)
 	return r < 0 ? r : dump_recv(n->strict_sk, dump_route, ctx);
 }
 
-/* Routes of the given tables (all when tables is NULL or strict checking is missing). */
 /*
- * A few tables: one dump each, filtered by the kernel, so that a foreign
- * table of any size costs nothing. Many: one round trip per table costs more
- * than one dump of everything, filtered here (memory still flat).
+ * Routes of the given tables (all when tables is NULL). A few tables: one
+ * dump each, filtered by the kernel, so that a foreign table of any size
+ * costs nothing. Many: one round trip per table costs more than one dump of
+ * everything, filtered here (memory still flat).
  */
 #define DUMP_TABLES_MAX 8
 

@@ -83,6 +83,24 @@ static void clear_statedir(void)
 		abort();
 }
 
+/* The end of a test: the engine, the recorder's kernel and the runtime directory go. */
+static void done(struct rr_engine *e, struct recorder *rec)
+{
+	engine_free(e);
+	recorder_done(rec);
+	clear_statedir();
+}
+
+/* Whether the calls recorded since the last look contain needle (and forget them). */
+static bool took(struct recorder *rec, const char *needle)
+{
+	char *calls = recorder_take(rec);
+	bool found = strstr(calls, needle) != NULL;
+
+	free(calls);
+	return found;
+}
+
 #define SEED_APPLY                                                                                 \
 	"sysctl net.ipv4.conf.eth1.src_valid_mark=1\n"                                             \
 	"nft replace table inet replyroute\n"                                                      \
@@ -116,9 +134,7 @@ static void test_apply_order(void)
 		    "ip route del default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n"
 		    "nft delete table inet replyroute\n"
 		    "sysctl net.ipv4.conf.eth1.src_valid_mark=0\n");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /* The address renumbered: each of its routes replaced in place, nothing deleted and added. */
@@ -135,9 +151,7 @@ static void test_address_change_is_replace(void)
 	CHECK(engine_reconcile(e, RR_DIRTY_ADDRS) == 2);
 	CALLS(&rec, "ip route replace 203.0.113.0/24 dev eth1 src 203.0.113.3 table 100 proto 205 scope link metric 0\n"
 		    "ip route replace default via 203.0.113.1 dev eth1 src 203.0.113.3 table 100 proto 205 metric 0\n");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /* Adding what exists and deleting what is gone: converged, not failed. */
@@ -160,9 +174,7 @@ static void test_exists_and_gone_converge(void)
 	CHECK(engine_reconcile(e, 0) >= 0);
 	CHECK((engine_pending(e) & ~(RR_DIRTY_ROUTES | RR_DIRTY_RULES)) == 0);
 	free(recorder_take(&rec));
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /*
@@ -197,9 +209,7 @@ static void test_failure_then_partial_success(void)
 	CHECK(rec.nft_present && rec.sysctl[3] == 1);
 	CHECK(engine_reconcile(e, RR_DIRTY_ALL) == 0);
 	CALLS(&rec, "");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /* A config change touches only the changed interfaces (delta); a table changed by someone else is replaced. */
@@ -234,9 +244,7 @@ static void test_nft_delta_and_replace(void)
 	rec.nft_present = false;
 	CHECK(engine_reconcile(e, RR_DIRTY_NFT) == 1);
 	CALLS(&rec, "nft replace table inet replyroute\n");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /*
@@ -265,12 +273,7 @@ static void test_sysctl_rename_and_swap(void)
 	recorder_rename(&rec, 4, "eth1");
 	recorder_rename(&rec, 3, "eth2");
 	CHECK(engine_reconcile(e, RR_DIRTY_LINKS) >= 0);
-	{
-		char *calls = recorder_take(&rec);
-
-		CHECK(strstr(calls, "sysctl") == NULL);
-		free(calls);
-	}
+	CHECK(!took(&rec, "sysctl"));
 
 	/* A restart (another process) and a stop: index 3 gets its 0 back under its new name. */
 	engine_free(e);
@@ -293,19 +296,12 @@ static void test_sysctl_rename_and_swap(void)
 	free(recorder_take(&rec));
 	recorder_rename(&rec, 3, "wan9");
 	CHECK(engine_reconcile(e, RR_DIRTY_LINKS) > 0);
-	{
-		char *calls = recorder_take(&rec);
-
-		CHECK(strstr(calls, "sysctl net.ipv4.conf.wan9.src_valid_mark=0\n") != NULL);
-		free(calls);
-	}
+	CHECK(took(&rec, "sysctl net.ipv4.conf.wan9.src_valid_mark=0\n"));
 	/* Drift: someone resets it; a look (the watchdog tick) sets it again, once. */
 	rec.sysctl[4] = 0;
 	CHECK(engine_reconcile(e, RR_DIRTY_SYSCTL) > 0);
 	CALLS(&rec, "sysctl net.ipv4.conf.eth1.src_valid_mark=1\n");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /* Table= omitted: allocated once, found again by the next process through our own rule. */
@@ -334,9 +330,7 @@ static void test_table_allocation_stable(void)
 	CHECK(engine_reconcile(e, 0) == 0);
 	CHECK(engine_table(e, 0) == 1001);
 	CALLS(&rec, "");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /* Someone's route with our key in our table: not fought, named in STATUS; gone: ours comes back. */
@@ -354,12 +348,7 @@ static void test_foreign_route_conflict(void)
 	foreign->gw.v4.s_addr = htonl(0xcb007109); /* 203.0.113.9 */
 	e = engine(&rec, seed_conf);
 	CHECK(engine_reconcile(e, 0) == 5);
-	{
-		char *calls = recorder_take(&rec);
-
-		CHECK(strstr(calls, "default") == NULL);
-		free(calls);
-	}
+	CHECK(!took(&rec, "default"));
 	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100; conflict: "
 				       "foreign route default via 203.0.113.9 dev eth1 table 100 "
 				       "proto 4 metric 0 holds the place of replyroute's own") == 0);
@@ -368,9 +357,7 @@ static void test_foreign_route_conflict(void)
 	CHECK(engine_reconcile(e, RR_DIRTY_ROUTES) == 1);
 	CALLS(&rec, "ip route add default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n");
 	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100") == 0);
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /* Someone keeps deleting our rule: re-added twice at once, then held back, doubling; named in STATUS. */
@@ -398,9 +385,7 @@ static void test_removed_by_someone_else(void)
 	CHECK(engine_hold_until(e) == 0);
 	CHECK(engine_reconcile(e, 0) == 1);
 	CALLS(&rec, "ip rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 /* Routes are read only from main and replyroute's tables: a foreign table costs nothing. */
@@ -426,9 +411,7 @@ static void test_dump_only_relevant_tables(void)
 	CHECK(engine_table_relevant(e, 100) && engine_table_relevant(e, RT_TABLE_MAIN));
 	CHECK(!engine_table_relevant(e, 300));
 	CALLS(&rec, "");
-	engine_free(e);
-	recorder_done(&rec);
-	clear_statedir();
+	done(e, &rec);
 }
 
 int main(void)

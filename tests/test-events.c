@@ -17,14 +17,13 @@
 
 #include "engine.h"
 #include "events.h"
+#include "check.h"
 
 #define OWN_PORT 4242
 #define OWN_PID 100
 #define OWN_COMM "replyrouted"
 #define TABLE_OURS 1000 /* relevant, past 255: only RTA_TABLE can name it */
 #define TABLE_OTHER 2000
-
-static int failures;
 
 #define CHECK_STR(got, want)                                                             \
 	do {                                                                             \
@@ -478,21 +477,20 @@ static void test_removals(void)
 	msg_u32(&m, FRA_TABLE, TABLE_OURS);
 	msg_attr(&m, FRA_PROTOCOL, &proto, 1);
 	CHECK_STR(rtnl(&ev, m), "rules");
-	CHECK_STR(removals == 1 && removal_seen.rule && removal_seen.port == 1234 &&
-			  removal_seen.r.priority == 1000 && removal_seen.r.fwmark == 1 &&
-			  removal_seen.r.fwmask == 0xff && removal_seen.r.table == TABLE_OURS ?
-		  "ok" : "wrong", "ok");
+	CHECK(removals == 1 && removal_seen.rule && removal_seen.port == 1234 &&
+	      removal_seen.r.priority == 1000 && removal_seen.r.fwmark == 1 &&
+	      removal_seen.r.fwmask == 0xff && removal_seen.r.table == TABLE_OURS);
 	/* The same by the kernel itself (port 0), or by us: not a removal by someone else. */
 	m.u.h.nlmsg_pid = 0;
 	rtnl(&ev, m);
 	m.u.h.nlmsg_pid = OWN_PORT;
 	rtnl(&ev, m);
-	CHECK_STR(removals == 1 ? "ok" : "counted", "ok");
+	CHECK(removals == 1);
 	/* Someone else's rule (another protocol, or none given): not ours. */
 	m = rule_msg(RTM_DELRULE, 1234);
 	msg_u32(&m, FRA_PRIORITY, 1000);
 	CHECK_STR(rtnl(&ev, m), "rules");
-	CHECK_STR(removals == 1 ? "ok" : "counted", "ok");
+	CHECK(removals == 1);
 
 	m = route_msg(RTM_DELROUTE, 77, RT_TABLE_UNSPEC);
 	((struct rtmsg *)NLMSG_DATA(&m.u.h))->rtm_protocol = 205;
@@ -501,14 +499,13 @@ static void test_removals(void)
 	msg_u32(&m, RTA_DST, dst);
 	msg_u32(&m, RTA_PRIORITY, 0);
 	CHECK_STR(rtnl(&ev, m), "routes");
-	CHECK_STR(removals == 2 && !removal_seen.rule && removal_seen.port == 77 &&
-			  removal_seen.rt.table == TABLE_OURS && removal_seen.rt.dst_len == 24 &&
-			  removal_seen.rt.dst.v4.s_addr == dst ?
-		  "ok" : "wrong", "ok");
+	CHECK(removals == 2 && !removal_seen.rule && removal_seen.port == 77 &&
+	      removal_seen.rt.table == TABLE_OURS && removal_seen.rt.dst_len == 24 &&
+	      removal_seen.rt.dst.v4.s_addr == dst);
 	/* Truncated before its attributes: no removal reported, still dirty. */
 	m.len = NLMSG_HDRLEN + sizeof(struct rtmsg) - 1;
 	CHECK_STR(rtnl(&ev, m), "routes");
-	CHECK_STR(removals == 2 ? "ok" : "counted", "ok");
+	CHECK(removals == 2);
 }
 
 int main(void)
@@ -524,10 +521,5 @@ int main(void)
 	test_nft_name_not_pending();
 	test_nft_other_tables();
 	test_nft_malformed();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all events checks passed\n");
-	return 0;
+	return check_done("events");
 }

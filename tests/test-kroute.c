@@ -11,16 +11,8 @@
 #include <stdlib.h>
 
 #include "kroute.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                \
-		}                                                                  \
-	} while (0)
 
 /*
  * An RTM_NEWRULE as fib_nl_fill_rule() writes it: FRA_FWMARK when the mark
@@ -85,10 +77,5 @@ int main(void)
 		CHECK(mark == 0 && mask == 0);
 		nlmsg_free(m);
 	}
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all kroute checks passed\n");
-	return 0;
+	return check_done("kroute");
 }

@@ -13,16 +13,8 @@
 
 #include "config.h"
 #include "desired.h"
+#include "check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                \
-		}                                                                  \
-	} while (0)
 
 static double now(void)
 {
@@ -174,10 +166,5 @@ int main(int argc, char **argv)
 		test_sparse_mask();
 	if (!*only || strcmp(only, "3") == 0)
 		test_big_rt_tables();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all scale checks passed\n");
-	return 0;
+	return check_done("scale");
 }

@@ -530,7 +530,5 @@ int main(void)
 	test_permissions();
 	test_nft();
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return check_done("store");
 }

@@ -16,17 +16,8 @@
 #include "iniline.h"
 #include "value.h"
 #include "rttables.h"
+#include "../check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                               \
-			failures++;                                                   \
-		}                                                                     \
-	} while (0)
 
 static const char *rt_dir;
 static char tmpdir[] = "/tmp/test-config-api.XXXXXX";
@@ -686,10 +677,5 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/test.conf", tmpdir);
 	unlink(path);
 	rmdir(tmpdir);
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
-		return 1;
-	}
-	printf("all checks passed\n");
-	return 0;
+	return check_done("config API");
 }

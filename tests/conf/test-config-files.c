@@ -15,16 +15,8 @@
 #include "config.h"
 #include "rrfile.h"
 #include "rttables.h"
+#include "../check.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                \
-		}                                                                  \
-	} while (0)
 
 static char tmpdir[] = "/tmp/test-config-files.XXXXXX";
 
@@ -187,10 +179,5 @@ int main(void)
 	test_rt_tables_not_regular();
 	test_error_cap();
 	rmdir(tmpdir);
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
-		return 1;
-	}
-	printf("all checks passed\n");
-	return 0;
+	return check_done("config file");
 }
