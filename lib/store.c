@@ -37,15 +37,8 @@
  */
 static bool store_ifname_valid(const char *s)
 {
-	size_t len = strlen(s);
-
-	if (len == 0 || len >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, "..") ||
-	    !strcmp(s, "all") || !strcmp(s, "default"))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || value_kernel_space((unsigned char)*s))
-			return false;
-	return true;
+	return !value_ifname_kernel_invalid(s) && strcmp(s, "all") != 0 &&
+	       strcmp(s, "default") != 0;
 }
 
 /* A decimal index as we write it: 1..INT_MAX, no sign, no leading zero. */

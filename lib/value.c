@@ -66,13 +66,14 @@ int value_parse_bool(const char *s, bool *ret)
 	return -EINVAL;
 }
 
-bool value_kernel_space(unsigned char c)
+/* The kernel's isspace() (lib/ctype.c): ASCII whitespace and Latin-1's no-break space. */
+static bool value_kernel_space(unsigned char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
 }
 
 /* The kernel's dev_valid_name() rules, and what nft can match. */
-const char *value_ifname_invalid(const char *s)
+const char *value_ifname_kernel_invalid(const char *s)
 {
 	if (*s == '\0')
 		return "empty";
@@ -87,12 +88,19 @@ const char *value_ifname_invalid(const char *s)
 			return "'/' and ':' are not allowed in interface names";
 		if (value_kernel_space(c))
 			return "whitespace is not allowed in interface names";
-		/* Valid for the kernel, but cannot be written as an nft string (a
-		 * trailing '*' would be a wildcard there). */
-		if (c == '"' || c == '\\' || c == '*')
-			return "quotes, backslashes and '*' cannot be matched in nftables";
 	}
 	return NULL;
+}
+
+const char *value_ifname_invalid(const char *s)
+{
+	const char *why = value_ifname_kernel_invalid(s);
+
+	/* Valid for the kernel, but cannot be written as an nft string (a trailing
+	 * '*' would be a wildcard there). */
+	if (!why && s[strcspn(s, "\"\\*")])
+		why = "quotes, backslashes and '*' cannot be matched in nftables";
+	return why;
 }
 
 const char *value_name_escape(const char *name, char *buf, size_t len)

@@ -26,8 +26,8 @@ int value_parse_bool(const char *s, bool *ret);
  * value_name_escape().
  */
 const char *value_ifname_invalid(const char *s);
-/* The kernel's isspace() (lib/ctype.c): ASCII whitespace and Latin-1's no-break space. */
-bool value_kernel_space(unsigned char c);
+/* What the kernel's dev_valid_name() refuses, and why; NULL: a name the kernel takes. */
+const char *value_ifname_kernel_invalid(const char *s);
 
 /* Room for any escaped interface name: IFNAMSIZ - 1 bytes of 4 each, and a NUL. */
 #define VALUE_NAME_ESCAPED (4 * 16 + 1)
