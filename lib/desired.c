@@ -322,12 +322,18 @@ int desired_assign_tables(const struct rr_config *c, const struct rr_view *v, ui
 	struct taken_tables tt;
 	/* Only ever moves up: what it passed was taken then, and stays taken. */
 	uint32_t next = RR_AUTO_TABLE_BASE;
+	bool wanted = false;
 	int n = 0;
 
 	/* Configured tables first: none of them may be allocated to another interface. */
-	for (size_t i = 0; i < c->n_ifaces; i++)
+	for (size_t i = 0; i < c->n_ifaces; i++) {
 		if (!c->ifaces[i].table_auto)
 			tables[i] = c->ifaces[i].table;
+		wanted |= !tables[i];
+	}
+	/* Called on every reconcile: the sets of taken tables only when one is to be allocated. */
+	if (!wanted)
+		return 0;
 	if (taken_init(&tt, c, tables, v, proto) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n_ifaces; i++) {
