@@ -202,6 +202,61 @@ static void apply_result(struct apply *a, int r, bool add, const char *what, con
 	}
 }
 
+static int apply_one(const struct rr_backend *be, const struct rr_nl_op *op)
+{
+	const struct rr_backend_ops *ops = be->ops;
+
+	switch (op->verb) {
+	case RR_RULE_ADD: return ops->rule_add(be->data, op->rule);
+	case RR_RULE_DEL: return ops->rule_del(be->data, op->rule);
+	case RR_ROUTE_ADD: return ops->route_add(be->data, op->route);
+	case RR_ROUTE_REPLACE: return ops->route_replace(be->data, op->route);
+	case RR_ROUTE_DEL: return ops->route_del(be->data, op->route);
+	}
+	return -EINVAL;
+}
+
+/* Rules and routes, in plan order: one batch where the back end takes one. */
+static void apply_netlink(struct apply *a, const struct rr_plan *p)
+{
+	size_t n = p->add.n_routes + p->add.n_rules + p->del.n_rules + p->del.n_routes, k = 0;
+	struct rr_nl_op *ops = calloc(n + 1, sizeof(*ops));
+	char buf[256];
+
+	if (!ops)
+		return apply_failed(a, -ENOMEM);
+	for (size_t i = 0; i < p->add.n_routes; i++)
+		ops[k++] = (struct rr_nl_op){.verb = p->routes_replace[i] ? RR_ROUTE_REPLACE
+									: RR_ROUTE_ADD,
+					     .route = &p->add.routes[i]};
+	for (size_t i = 0; i < p->add.n_rules; i++)
+		ops[k++] = (struct rr_nl_op){.verb = RR_RULE_ADD, .rule = &p->add.rules[i]};
+	for (size_t i = 0; i < p->del.n_rules; i++)
+		ops[k++] = (struct rr_nl_op){.verb = RR_RULE_DEL, .rule = &p->del.rules[i]};
+	for (size_t i = 0; i < p->del.n_routes; i++)
+		ops[k++] = (struct rr_nl_op){.verb = RR_ROUTE_DEL, .route = &p->del.routes[i]};
+	if (a->be->ops->batch && n)
+		a->be->ops->batch(a->be->data, ops, n);
+	else
+		for (size_t i = 0; i < n; i++)
+			ops[i].result = apply_one(a->be, &ops[i]);
+	for (size_t i = 0; i < n; i++) {
+		static const char *const what[] = {
+			[RR_RULE_ADD] = "rule added",	    [RR_RULE_DEL] = "rule deleted",
+			[RR_ROUTE_ADD] = "route added",	    [RR_ROUTE_REPLACE] = "route replaced",
+			[RR_ROUTE_DEL] = "route deleted",
+		};
+		bool add = ops[i].verb != RR_RULE_DEL && ops[i].verb != RR_ROUTE_DEL;
+
+		if (ops[i].rule)
+			rule_format(ops[i].rule, buf, sizeof(buf));
+		else
+			route_format(ops[i].route, &a->e->view, buf, sizeof(buf));
+		apply_result(a, ops[i].result, add, what[ops[i].verb], buf);
+	}
+	free(ops);
+}
+
 /*
  * The fixed order: src_valid_mark first (rp_filter must honour marks before
  * there are any), the nft table, routes (connected before gateway routes, see
@@ -212,34 +267,13 @@ static void apply_result(struct apply *a, int r, bool add, const char *what, con
 int engine_apply(struct rr_engine *e, const struct rr_backend *be,
 			const struct rr_desired *d, const struct rr_plan *p, bool commit)
 {
-	const struct rr_backend_ops *ops = be->ops;
 	struct apply a = {.e = e, .be = be, .commit = commit};
-	char buf[256];
 
 	for (size_t i = 0; i < p->n_sysctl_set; i++)
 		apply_sysctl_set(&a, &p->sysctl_set[i]);
 	if (p->nft == RR_NFT_DELTA || p->nft == RR_NFT_REPLACE)
 		apply_nft(&a, d, p);
-	for (size_t i = 0; i < p->add.n_routes; i++) {
-		bool rep = p->routes_replace[i];
-
-		route_format(&p->add.routes[i], &e->view, buf, sizeof(buf));
-		apply_result(&a, (rep ? ops->route_replace : ops->route_add)(be->data, &p->add.routes[i]),
-			     true, rep ? "route replaced" : "route added", buf);
-	}
-	for (size_t i = 0; i < p->add.n_rules; i++) {
-		rule_format(&p->add.rules[i], buf, sizeof(buf));
-		apply_result(&a, ops->rule_add(be->data, &p->add.rules[i]), true, "rule added", buf);
-	}
-	for (size_t i = 0; i < p->del.n_rules; i++) {
-		rule_format(&p->del.rules[i], buf, sizeof(buf));
-		apply_result(&a, ops->rule_del(be->data, &p->del.rules[i]), false, "rule deleted", buf);
-	}
-	for (size_t i = 0; i < p->del.n_routes; i++) {
-		route_format(&p->del.routes[i], &e->view, buf, sizeof(buf));
-		apply_result(&a, ops->route_del(be->data, &p->del.routes[i]), false, "route deleted",
-			     buf);
-	}
+	apply_netlink(&a, p);
 	if (p->nft == RR_NFT_DELETE)
 		apply_nft(&a, d, p);
 	for (size_t i = 0; i < p->n_sysctl_restore; i++)

@@ -73,6 +73,11 @@ static int kernel_route_del(void *data, const struct rr_route *r)
 	return kr_route_del(((struct kernel *)data)->nl, r);
 }
 
+static int kernel_batch(void *data, struct rr_nl_op *ops, size_t n)
+{
+	return kr_batch(((struct kernel *)data)->nl, ops, n);
+}
+
 static int kernel_nft_list(void *data, char **ret)
 {
 	return nft_list(((struct kernel *)data)->nft, ret);
@@ -126,6 +131,7 @@ static const struct rr_backend_ops kernel_ops = {
 	.route_add = kernel_route_add,
 	.route_replace = kernel_route_replace,
 	.route_del = kernel_route_del,
+	.batch = kernel_batch,
 	.nft_list = kernel_nft_list,
 	.nft_apply = kernel_nft_apply,
 	.sysctl_get = kernel_sysctl_get,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nlop.h"
 #include "view.h"
 
 struct rr_backend_ops {
@@ -30,6 +31,8 @@ struct rr_backend_ops {
 	int (*route_add)(void *data, const struct rr_route *r);
 	int (*route_replace)(void *data, const struct rr_route *r);
 	int (*route_del)(void *data, const struct rr_route *r);
+	/* Optional: many of the above in order, each op's result set (NULL: one by one). */
+	int (*batch)(void *data, struct rr_nl_op *ops, size_t n);
 	/* The listing of table inet replyroute (-ENOENT: none); commands as one transaction. */
 	int (*nft_list)(void *data, char **ret);
 	int (*nft_apply)(void *data, const char *commands);

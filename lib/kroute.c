@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <unistd.h>
 
 struct rr_kroute {
 	struct nl_sock *sk;
@@ -35,14 +36,6 @@ static int kr_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 
 	n->last_errno = e->error;
 	return NL_STOP;
-}
-
-/* The result of a request: the kernel's errno where it said one, else libnl's. */
-static int kr_result(struct rr_kroute *n, int r)
-{
-	if (r >= 0)
-		return 0;
-	return n->last_errno < 0 ? n->last_errno : kr_errno(r);
 }
 
 int kr_errno(int nlerr)
@@ -234,6 +227,8 @@ static void dump_route(struct nl_object *o, void *arg)
 	base.scope = rtnl_route_get_scope(r);
 	base.type = rtnl_route_get_type(r);
 	addr_from_nl(rtnl_route_get_pref_src(r), &base.src);
+	if (d->msg)
+		kr_route_extra(nlmsg_hdr(d->msg), &base.pref, &base.expires);
 
 	/* One entry per nexthop: only ever compared as single-path routes. */
 	for (int i = 0; i < (nnh > 0 ? nnh : 1); i++) {
@@ -270,6 +265,29 @@ void kr_rule_mark(struct nlmsghdr *h, uint32_t *mark, uint32_t *mask)
 		*mask = UINT32_MAX; /* the kernel's default for a mark without a mask */
 }
 
+void kr_route_extra(struct nlmsghdr *h, uint8_t *pref, uint32_t *expires)
+{
+	struct nlattr *a;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	*pref = 0;
+	*expires = 0;
+	if (!nlmsg_valid_hdr(h, sizeof(struct rtmsg)))
+		return;
+	a = nlmsg_find_attr(h, sizeof(struct rtmsg), RTA_PREF);
+	if (a && nla_len(a) >= 1)
+		*pref = nla_get_u8(a);
+	a = nlmsg_find_attr(h, sizeof(struct rtmsg), RTA_CACHEINFO);
+	if (a && nla_len(a) >= (int)sizeof(struct rta_cacheinfo)) {
+		const struct rta_cacheinfo *ci = nla_data(a);
+
+		/* clock_t ticks, rounded up: a route about to expire still expires. */
+		if (ci->rta_expires > 0)
+			*expires = (uint32_t)((ci->rta_expires + (hz > 0 ? hz : 100) - 1) /
+					      (hz > 0 ? hz : 100));
+	}
+}
+
 static void dump_rule(struct nl_object *o, void *arg)
 {
 	struct dump_ctx *d = arg;
@@ -293,8 +311,12 @@ static void dump_rule(struct nl_object *o, void *arg)
 	if (rtnl_rule_get_protocol(r, &proto) == 0)
 		out->protocol = proto;
 	out->action = rtnl_rule_get_action(r);
-	out->other = rtnl_rule_get_iif(r) || rtnl_rule_get_oif(r) || rtnl_rule_get_dst(r) ||
-		     rtnl_rule_get_dsfield(r) || rtnl_rule_get_goto(r) || rtnl_rule_get_l3mdev(r) > 0;
+	if (rtnl_rule_get_iif(r))
+		snprintf(out->iifname, sizeof(out->iifname), "%s", rtnl_rule_get_iif(r));
+	if (out->action == FR_ACT_GOTO)
+		out->target = rtnl_rule_get_goto(r);
+	out->other = rtnl_rule_get_oif(r) || rtnl_rule_get_dst(r) || rtnl_rule_get_dsfield(r) ||
+		     rtnl_rule_get_l3mdev(r) > 0;
 }
 
 static void view_clear_parts(struct rr_view *v, unsigned parts)
@@ -481,6 +503,12 @@ static struct rtnl_rule *rule_to_nl(const struct rr_rule *r)
 	rtnl_rule_set_table(n, r->table);
 	rtnl_rule_set_action(n, r->action);
 	rtnl_rule_set_protocol(n, r->protocol);
+	if (r->iifname[0] && rtnl_rule_set_iif(n, r->iifname) < 0) {
+		rtnl_rule_put(n);
+		return NULL;
+	}
+	if (r->action == FR_ACT_GOTO)
+		rtnl_rule_set_goto(n, r->target);
 	if (r->fwmask) {
 		rtnl_rule_set_mark(n, r->fwmark);
 		rtnl_rule_set_mask(n, r->fwmask);
@@ -496,33 +524,6 @@ static struct rtnl_rule *rule_to_nl(const struct rr_rule *r)
 		nl_addr_put(a);
 	}
 	return n;
-}
-
-int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r)
-{
-	struct rtnl_rule *nr = rule_to_nl(r);
-	int ret;
-
-	if (!nr)
-		return -ENOMEM;
-	/* NLM_F_EXCL: the kernel refuses a second identical rule. */
-	n->last_errno = 0;
-	ret = kr_result(n, rtnl_rule_add(n->sk, nr, NLM_F_EXCL));
-	rtnl_rule_put(nr);
-	return ret;
-}
-
-int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r)
-{
-	struct rtnl_rule *nr = rule_to_nl(r);
-	int ret;
-
-	if (!nr)
-		return -ENOMEM;
-	n->last_errno = 0;
-	ret = kr_result(n, rtnl_rule_delete(n->sk, nr, 0));
-	rtnl_rule_put(nr);
-	return ret;
 }
 
 static struct rtnl_route *route_to_nl(const struct rr_route *r)
@@ -572,28 +573,178 @@ fail:
 	return NULL;
 }
 
+/* The request for one change, with what libnl cannot say (router preference, lifetime). */
+static int op_msg(const struct rr_nl_op *op, struct nl_msg **msg)
+{
+	struct rtnl_rule *rule = NULL;
+	struct rtnl_route *route = NULL;
+	int r;
+
+	*msg = NULL;
+	switch (op->verb) {
+	case RR_RULE_ADD:
+	case RR_RULE_DEL:
+		if (!(rule = rule_to_nl(op->rule)))
+			return -NLE_NOMEM;
+		/* NLM_F_EXCL: the kernel refuses a second identical rule. */
+		r = op->verb == RR_RULE_ADD
+			    ? rtnl_rule_build_add_request(rule, NLM_F_EXCL, msg)
+			    : rtnl_rule_build_delete_request(rule, 0, msg);
+		rtnl_rule_put(rule);
+		return r;
+	case RR_ROUTE_ADD:
+	case RR_ROUTE_REPLACE:
+	case RR_ROUTE_DEL:
+		if (!(route = route_to_nl(op->route)))
+			return -NLE_NOMEM;
+		if (op->verb == RR_ROUTE_DEL)
+			r = rtnl_route_build_del_request(route, 0, msg);
+		else
+			r = rtnl_route_build_add_request(
+				route, op->verb == RR_ROUTE_REPLACE ? NLM_F_REPLACE : NLM_F_EXCL, msg);
+		rtnl_route_put(route);
+		if (r < 0 || op->verb == RR_ROUTE_DEL)
+			return r;
+		if (op->route->pref && (r = nla_put_u8(*msg, RTA_PREF, op->route->pref)) < 0)
+			return r;
+		if (op->route->expires && (r = nla_put_u32(*msg, RTA_EXPIRES, op->route->expires)) < 0)
+			return r;
+		return 0;
+	}
+	return -NLE_INVAL;
+}
+
+/* Acknowledgements of a window of requests, matched to them by sequence number. */
+struct batch {
+	struct rr_nl_op *ops;
+	size_t n;
+	uint32_t first_seq;
+	size_t answered;
+};
+
+static struct rr_nl_op *batch_op(struct batch *b, uint32_t seq)
+{
+	uint32_t i = seq - b->first_seq;
+
+	return i < b->n ? &b->ops[i] : NULL;
+}
+
+static int batch_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct batch *b = arg;
+	struct rr_nl_op *op = batch_op(b, e->msg.nlmsg_seq);
+
+	if (op) {
+		op->result = e->error;
+		b->answered++;
+	}
+	return NL_SKIP;
+}
+
+static int batch_ack(struct nl_msg *msg, void *arg)
+{
+	struct batch *b = arg;
+	struct rr_nl_op *op = batch_op(b, nlmsg_hdr(msg)->nlmsg_seq);
+
+	if (op) {
+		op->result = 0;
+		b->answered++;
+	}
+	return NL_OK;
+}
+
+static int batch_any(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
+/*
+ * Send up to KR_WINDOW requests back to back, then collect their answers:
+ * one round trip per window instead of one per object. The kernel handles
+ * them in order, as if sent one by one; the window keeps the answers well
+ * inside the socket's receive buffer.
+ */
+#define KR_WINDOW 64
+
+static void batch_window(struct rr_kroute *n, struct nl_cb *cb, struct rr_nl_op *ops,
+			 size_t count)
+{
+	struct batch b = {.ops = ops};
+	int r = 0;
+
+	nl_cb_err(cb, NL_CB_CUSTOM, batch_err, &b);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, batch_ack, &b);
+	for (size_t i = 0; i < count; i++)
+		ops[i].result = -ECANCELED; /* not sent: an earlier one could not be */
+	for (size_t i = 0; i < count; i++) {
+		struct nl_msg *msg;
+
+		if ((r = op_msg(&ops[i], &msg)) >= 0)
+			r = nl_send_auto(n->sk, msg);
+		if (r >= 0 && b.n == 0)
+			b.first_seq = nlmsg_hdr(msg)->nlmsg_seq;
+		nlmsg_free(msg);
+		if (r < 0) {
+			ops[i].result = kr_errno(r);
+			break;
+		}
+		ops[i].result = 1; /* sent, not answered yet */
+		b.n++;
+	}
+	while (b.answered < b.n)
+		if ((r = nl_recvmsgs(n->sk, cb)) < 0)
+			break;
+	/* Unanswered (a receive error): failed, so that the engine reads and tries again. */
+	for (size_t i = 0; i < b.n; i++)
+		if (ops[i].result == 1)
+			ops[i].result = r < 0 ? kr_errno(r) : -EIO;
+}
+
+int kr_batch(struct rr_kroute *n, struct rr_nl_op *ops, size_t count)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+
+	if (!cb) {
+		for (size_t i = 0; i < count; i++)
+			ops[i].result = -ENOMEM;
+		return -ENOMEM;
+	}
+	/* Answers come for many requests at once: matched by sequence number, not checked in order. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, batch_any, NULL);
+	for (size_t at = 0; at < count; at += KR_WINDOW)
+		batch_window(n, cb, ops + at, count - at < KR_WINDOW ? count - at : KR_WINDOW);
+	nl_cb_put(cb);
+	return 0;
+}
+
+static int kr_one(struct rr_kroute *n, enum rr_nl_verb verb, const void *obj)
+{
+	struct rr_nl_op op = {.verb = verb};
+
+	if (verb == RR_RULE_ADD || verb == RR_RULE_DEL)
+		op.rule = obj;
+	else
+		op.route = obj;
+	kr_batch(n, &op, 1);
+	return op.result;
+}
+
+int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r)
+{
+	return kr_one(n, RR_RULE_ADD, r);
+}
+
+int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r)
+{
+	return kr_one(n, RR_RULE_DEL, r);
+}
+
 int kr_route_add(struct rr_kroute *n, const struct rr_route *r, bool replace)
 {
-	struct rtnl_route *nr = route_to_nl(r);
-	int ret;
-
-	if (!nr)
-		return -ENOMEM;
-	n->last_errno = 0;
-	ret = kr_result(n, rtnl_route_add(n->sk, nr, replace ? NLM_F_REPLACE : NLM_F_EXCL));
-	rtnl_route_put(nr);
-	return ret;
+	return kr_one(n, replace ? RR_ROUTE_REPLACE : RR_ROUTE_ADD, r);
 }
 
 int kr_route_del(struct rr_kroute *n, const struct rr_route *r)
 {
-	struct rtnl_route *nr = route_to_nl(r);
-	int ret;
-
-	if (!nr)
-		return -ENOMEM;
-	n->last_errno = 0;
-	ret = kr_result(n, rtnl_route_delete(n->sk, nr, 0));
-	rtnl_route_put(nr);
-	return ret;
+	return kr_one(n, RR_ROUTE_DEL, r);
 }

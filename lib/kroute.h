@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "view.h"
+#include "nlop.h"
 
 struct rr_kroute;
 
@@ -23,6 +24,8 @@ int kr_dump(struct rr_kroute *n, struct rr_view *v, unsigned parts, const uint32
 	    size_t n_tables);
 
 /* Negative errno, the kernel's own: -EEXIST, -ENOENT/-ESRCH are left to the caller. */
+/* Many changes in order, acknowledged together: each op's result set. */
+int kr_batch(struct rr_kroute *n, struct rr_nl_op *ops, size_t count);
 int kr_rule_add(struct rr_kroute *n, const struct rr_rule *r);
 int kr_rule_del(struct rr_kroute *n, const struct rr_rule *r);
 int kr_route_add(struct rr_kroute *n, const struct rr_route *r, bool replace);
@@ -35,6 +38,9 @@ int kr_route_del(struct rr_kroute *n, const struct rr_route *r);
  * No FRA_FWMARK and no FRA_FWMASK: 0/0, no mark match.
  */
 void kr_rule_mark(struct nlmsghdr *h, uint32_t *mark, uint32_t *mask);
+
+/* An IPv6 route's router preference (RTA_PREF) and seconds left (RTA_CACHEINFO). */
+void kr_route_extra(struct nlmsghdr *h, uint8_t *pref, uint32_t *expires);
 
 /* libnl error code to errno. */
 int kr_errno(int nlerr);

@@ -2,6 +2,7 @@
 #include "view.h"
 
 #include <linux/fib_rules.h>
+#include <linux/icmpv6.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,24 +70,72 @@ bool route_same_key(const struct rr_route *a, const struct rr_route *b)
 	       rr_addr_eq(&a->dst, &b->dst) && a->metric == b->metric;
 }
 
+bool route_expires_close(uint32_t a, uint32_t b)
+{
+	if (!a || !b)
+		return a == b;
+	return (a > b ? a - b : b - a) <= 2;
+}
+
 bool route_same(const struct rr_route *a, const struct rr_route *b)
 {
 	return route_same_key(a, b) && a->protocol == b->protocol && a->scope == b->scope &&
 	       a->type == b->type && a->oif == b->oif && rr_addr_eq(&a->gw, &b->gw) &&
-	       rr_addr_eq(&a->src, &b->src) && a->onlink == b->onlink;
+	       rr_addr_eq(&a->src, &b->src) && a->onlink == b->onlink && a->pref == b->pref &&
+	       route_expires_close(a->expires, b->expires);
+}
+
+#define CMP(x, y)                                   \
+	do {                                        \
+		if ((x) != (y))                     \
+			return (x) < (y) ? -1 : 1;  \
+	} while (0)
+
+static int addr_cmp(const struct rr_addr *a, const struct rr_addr *b)
+{
+	CMP(a->family, b->family);
+	return memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : a->family ? 16 : 0);
+}
+
+int route_key_cmp(const struct rr_route *a, const struct rr_route *b)
+{
+	CMP(a->family, b->family);
+	CMP(a->table, b->table);
+	CMP(a->dst_len, b->dst_len);
+	CMP(a->metric, b->metric);
+	return addr_cmp(&a->dst, &b->dst);
+}
+
+int rule_cmp(const struct rr_rule *a, const struct rr_rule *b)
+{
+	int r;
+
+	CMP(a->family, b->family);
+	CMP(a->priority, b->priority);
+	CMP(a->table, b->table);
+	CMP(a->fwmark, b->fwmark);
+	CMP(a->fwmask, b->fwmask);
+	CMP(a->src_len, b->src_len);
+	CMP(a->protocol, b->protocol);
+	CMP(a->action, b->action);
+	CMP(a->target, b->target);
+	CMP(a->other, b->other);
+	if ((r = addr_cmp(&a->src, &b->src)))
+		return r;
+	return strncmp(a->iifname, b->iifname, IFNAMSIZ);
 }
 
 bool rule_same_key(const struct rr_rule *a, const struct rr_rule *b)
 {
 	return a->family == b->family && a->priority == b->priority && a->table == b->table &&
 	       a->fwmark == b->fwmark && a->fwmask == b->fwmask && a->src_len == b->src_len &&
-	       rr_addr_eq(&a->src, &b->src);
+	       rr_addr_eq(&a->src, &b->src) && a->action == b->action && a->target == b->target &&
+	       strncmp(a->iifname, b->iifname, IFNAMSIZ) == 0;
 }
 
 bool rule_same(const struct rr_rule *a, const struct rr_rule *b)
 {
-	return rule_same_key(a, b) && a->protocol == b->protocol && a->action == b->action &&
-	       a->other == b->other;
+	return rule_cmp(a, b) == 0;
 }
 
 void route_format(const struct rr_route *r, const struct rr_view *v, char *buf, size_t len)
@@ -111,20 +160,32 @@ void route_format(const struct rr_route *r, const struct rr_view *v, char *buf, 
 		 r->scope == RT_SCOPE_LINK ? " scope link" : "", r->metric);
 	if (r->onlink && strlen(buf) + 8 < len)
 		strcat(buf, " onlink");
+	if (r->expires && strlen(buf) + 24 < len)
+		snprintf(buf + strlen(buf), len - strlen(buf), " expires %usec", r->expires);
+	if (r->pref && strlen(buf) + 12 < len)
+		strcat(buf, r->pref == ICMPV6_ROUTER_PREF_HIGH ? " pref high" : " pref low");
 }
 
 void rule_format(const struct rr_rule *r, char *buf, size_t len)
 {
 	char src[INET6_ADDRSTRLEN + 8] = "";
 	char s[INET6_ADDRSTRLEN];
-	char mark[32] = "";
+	char mark[32] = "", iif[VALUE_NAME_ESCAPED + 8] = "", action[32];
+	char name[VALUE_NAME_ESCAPED];
 
 	if (r->src.family)
 		snprintf(src, sizeof(src), " from %s/%u", rr_addr_str(&r->src, s, sizeof(s)),
 			 r->src_len);
+	if (r->iifname[0])
+		snprintf(iif, sizeof(iif), " iif %s", value_name_escape(r->iifname, name, sizeof(name)));
 	if (r->fwmark || r->fwmask)
 		snprintf(mark, sizeof(mark), " fwmark %#x/%#x", r->fwmark, r->fwmask);
-	snprintf(buf, len, "%spriority %u%s%s lookup %u proto %u",
-		 r->family == AF_INET6 ? "-6 " : "", r->priority, src, mark, r->table,
-		 r->protocol);
+	if (r->action == FR_ACT_GOTO)
+		snprintf(action, sizeof(action), "goto %u", r->target);
+	else if (r->action == FR_ACT_NOP)
+		snprintf(action, sizeof(action), "nop");
+	else
+		snprintf(action, sizeof(action), "lookup %u", r->table);
+	snprintf(buf, len, "%spriority %u%s%s%s %s proto %u", r->family == AF_INET6 ? "-6 " : "",
+		 r->priority, src, iif, mark, action, r->protocol);
 }

@@ -47,6 +47,8 @@ struct rr_route {
 	struct rr_addr gw;   /* family 0: none */
 	struct rr_addr src;  /* preferred source; family 0: none */
 	bool onlink;
+	uint8_t pref;        /* IPv6 router preference, RTA_PREF (0: medium, the default) */
+	uint32_t expires;    /* seconds left; 0: does not expire */
 };
 
 struct rr_rule {
@@ -57,8 +59,10 @@ struct rr_rule {
 	struct rr_addr src; /* family 0: any */
 	uint8_t src_len;
 	uint8_t protocol;
-	uint8_t action; /* FR_ACT_* */
-	bool other;     /* carries selectors replyroute never sets */
+	uint8_t action;          /* FR_ACT_* */
+	char iifname[IFNAMSIZ];  /* "": any input interface */
+	uint32_t target;         /* FR_ACT_GOTO: the priority it jumps to */
+	bool other;              /* carries selectors replyroute never sets */
 };
 
 /* The parts of a view, each read whole by one dump. */
@@ -96,6 +100,11 @@ bool route_same(const struct rr_route *a, const struct rr_route *b);
 /* What a removal notification names a rule by: selectors, priority and table. */
 bool rule_same_key(const struct rr_rule *a, const struct rr_rule *b);
 bool rule_same(const struct rr_rule *a, const struct rr_rule *b);
+/* Total orders: 0 exactly when route_same_key / rule_same. */
+int route_key_cmp(const struct rr_route *a, const struct rr_route *b);
+int rule_cmp(const struct rr_rule *a, const struct rr_rule *b);
+/* Remaining lifetimes as equal as two readings a moment apart can be. */
+bool route_expires_close(uint32_t a, uint32_t b);
 
 /* "ip route"-like and "ip rule"-like text, for logs and --dry-run. */
 void route_format(const struct rr_route *r, const struct rr_view *v, char *buf, size_t len);
