@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/fib_rules.h>
+#include <linux/icmpv6.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "uset.h"
+#include "vindex.h"
 #include "value.h"
 
 #define FAMILY_INDEX(f) ((f) == AF_INET6)
@@ -48,61 +50,95 @@ static int ifaddr_cmp(const struct rr_ifaddr *a, const struct rr_ifaddr *b)
 	return sa - sb;
 }
 
-static const struct rr_ifaddr *pick_source(const struct rr_view *v, int ifindex, int family,
+static const struct rr_ifaddr *pick_source(const struct rr_vindex *x, int ifindex, int family,
 					   const struct rr_addr *sticky)
 {
+	const struct rr_view *v = x->v;
 	const struct rr_ifaddr *best = NULL;
+	size_t first, n = vindex_addrs(x, ifindex, &first);
 
-	for (size_t i = 0; i < v->n_addrs; i++) {
-		const struct rr_ifaddr *a = &v->addrs[i];
+	for (size_t k = first; k < first + n; k++) {
+		const struct rr_ifaddr *a = &v->addrs[x->addrs[k]];
 
-		if (a->ifindex != ifindex || a->local.family != family || !ifaddr_usable(a))
+		if (a->local.family != family || !ifaddr_usable(a))
 			continue;
 		if (!best || ifaddr_cmp(a, best) < 0)
 			best = a;
 	}
 	/* Keep last time's choice while it is usable and no worse (not deprecated). */
-	for (size_t i = 0; best && sticky && sticky->family && i < v->n_addrs; i++) {
-		const struct rr_ifaddr *a = &v->addrs[i];
+	for (size_t k = first; best && sticky && sticky->family && k < first + n; k++) {
+		const struct rr_ifaddr *a = &v->addrs[x->addrs[k]];
 
-		if (a->ifindex == ifindex && rr_addr_eq(&a->local, sticky) && ifaddr_usable(a) &&
+		if (rr_addr_eq(&a->local, sticky) && ifaddr_usable(a) &&
 		    !((a->flags & IFA_F_DEPRECATED) && !(best->flags & IFA_F_DEPRECATED)))
 			return a;
 	}
 	return best;
 }
 
-/* The lowest-metric default route of the main table through ifindex. */
-static const struct rr_route *learn_gateway(const struct rr_view *v, int ifindex, int family,
-					     uint8_t proto)
+/* Main's routes through ifindex of one family, not ours: each i with fn(route) true. */
+#define FOR_MAIN_ROUTES(x, ifindex, fam, proto_, r)                                       \
+	for (size_t first_, n_ = vindex_routes((x), (ifindex), &first_), k_ = first_;       \
+	     k_ < first_ + n_; k_++)                                                        \
+		if (((r) = &(x)->v->routes[(x)->routes[k_]])->family == (fam) &&            \
+		    (r)->protocol != (proto_) && (r)->type == RTN_UNICAST)
+
+/* Lower is preferred: RFC 4191 high, medium, low (RTA_PREF 1, 0, 3). */
+static int pref_rank(uint8_t pref)
 {
-	const struct rr_route *best = NULL;
-
-	for (size_t i = 0; i < v->n_routes; i++) {
-		const struct rr_route *r = &v->routes[i];
-
-		if (r->family != family || r->table != RT_TABLE_MAIN || r->dst_len != 0 ||
-		    r->type != RTN_UNICAST || r->oif != ifindex || r->protocol == proto)
-			continue;
-		if (!best || r->metric < best->metric)
-			best = r;
-	}
-	return best;
+	return pref == ICMPV6_ROUTER_PREF_HIGH ? 0 : pref == ICMPV6_ROUTER_PREF_LOW ? 2 : 1;
 }
 
-static bool gateway_on_link(const struct rr_view *v, int ifindex, const struct rr_addr *gw)
+static int router_cmp(const void *a, const void *b)
+{
+	const struct rr_route *x = *(const struct rr_route *const *)a;
+	const struct rr_route *y = *(const struct rr_route *const *)b;
+
+	if (x->metric != y->metric)
+		return x->metric < y->metric ? -1 : 1;
+	return pref_rank(x->pref) - pref_rank(y->pref);
+}
+
+/*
+ * The default routes of main through ifindex, best first: IPv4 the
+ * lowest-metric one; IPv6 every router (from router advertisements or
+ * configured), so that marked traffic fails over from a dead router exactly
+ * as unmarked traffic does. Returns how many (at most max).
+ */
+static size_t learn_gateways(const struct rr_vindex *x, int ifindex, int family, uint8_t proto,
+			     const struct rr_route **out, size_t max)
+{
+	const struct rr_route *r;
+	size_t n = 0;
+
+	FOR_MAIN_ROUTES(x, ifindex, family, proto, r) {
+		if (r->dst_len != 0 || n == max)
+			continue;
+		out[n++] = r;
+	}
+	qsort(out, n, sizeof(*out), router_cmp);
+	return family == AF_INET && n > 1 ? 1 : n;
+}
+
+/* An on-link prefix of the interface in main, however it got there (kernel, DHCP client, admin). */
+static bool onlink_prefix(const struct rr_route *r)
+{
+	static const uint8_t ll[2] = {0xfe, 0x80};
+
+	if (r->dst_len == 0 || r->gw.family)
+		return false;
+	/* fe80::/64 stays out: replies to link-local peers are routed by the socket's scope. */
+	return !(r->family == AF_INET6 && r->dst_len >= 10 && memcmp(r->dst.bytes, ll, 2) == 0);
+}
+
+static bool gateway_on_link(const struct rr_view *want, size_t from, const struct rr_addr *gw)
 {
 	if (addr_is_link_local6(gw))
 		return true;
-	for (size_t i = 0; i < v->n_addrs; i++) {
-		const struct rr_ifaddr *a = &v->addrs[i];
+	for (size_t i = from; i < want->n_routes; i++) {
+		const struct rr_route *p = &want->routes[i];
 
-		/* Without its prefix route the kernel does not see the subnet as on-link. */
-		if (a->ifindex != ifindex || a->local.family != gw->family ||
-		    (a->flags & IFA_F_NOPREFIXROUTE))
-			continue;
-		if (a->peer.family ? rr_addr_eq(&a->peer, gw)
-				   : rr_addr_in_prefix(gw, &a->local, a->prefixlen))
+		if (!p->gw.family && p->dst_len && rr_addr_in_prefix(gw, &p->dst, p->dst_len))
 			return true;
 	}
 	return false;
@@ -113,15 +149,11 @@ static bool link_operational(const struct rr_link *l)
 	return (l->flags & IFF_UP) && (l->flags & IFF_LOWER_UP) && !(l->flags & IFF_LOOPBACK);
 }
 
-/* Append unless one with that key is there already: the first wins (own prefixes come first). */
 static int add_route(struct rr_view *want, const struct rr_route *r)
 {
-	struct rr_route *n;
+	struct rr_route *n = view_add_route(want);
 
-	for (size_t i = 0; i < want->n_routes; i++)
-		if (route_same_key(&want->routes[i], r))
-			return 0;
-	if (!(n = view_add_route(want)))
+	if (!n)
 		return -ENOMEM;
 	*n = *r;
 	return 0;
@@ -129,122 +161,135 @@ static int add_route(struct rr_view *want, const struct rr_route *r)
 
 static int add_rule(struct rr_view *want, const struct rr_rule *r)
 {
-	struct rr_rule *n;
+	struct rr_rule *n = view_add_rule(want);
 
-	for (size_t i = 0; i < want->n_rules; i++)
-		if (rule_same(&want->rules[i], r))
-			return 0;
-	if (!(n = view_add_rule(want)))
+	if (!n)
 		return -ENOMEM;
 	*n = *r;
 	return 0;
 }
 
-/* The prefix route of a connected address, as the kernel would install it in main. */
-static bool connected_route(const struct rr_ifaddr *a, struct rr_route *r)
+#define MAX_ROUTERS 16
+
+/* Table T: I's own on-link prefixes first, then its default route(s). */
+static int iface_routes(struct rr_desired *d, struct rr_iface_status *st, const struct rr_vindex *x,
+			const struct rr_link *link, const struct rr_route *base, unsigned fi,
+			uint8_t proto)
 {
-	if (!ifaddr_usable(a) || (a->flags & IFA_F_NOPREFIXROUTE))
-		return false;
-	r->dst = a->peer.family ? a->peer : a->local;
-	r->dst_len = a->peer.family ? family_bits(a->local.family) : a->prefixlen;
-	if (!a->peer.family && r->dst_len == family_bits(a->local.family))
-		return false;
-	rr_addr_mask(&r->dst, r->dst_len);
-	r->oif = a->ifindex;
-	r->src = a->local;
-	r->scope = a->local.family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-	return true;
+	const struct rr_iface_conf *ic = st->conf;
+	const struct rr_addr *cgw = fi ? &ic->gateway6 : &ic->gateway4;
+	const struct rr_route *routers[MAX_ROUTERS], *m;
+	size_t n_routers = 0, prefixes = d->want.n_routes;
+	struct rr_route r;
+	uint32_t metric = 0;
+	int ret;
+
+	FOR_MAIN_ROUTES(x, link->ifindex, base->family, proto, m) {
+		if (!onlink_prefix(m))
+			continue;
+		r = *base;
+		r.dst = m->dst;
+		r.dst_len = m->dst_len;
+		r.scope = base->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+		if ((ret = add_route(&d->want, &r)) < 0)
+			return ret;
+	}
+	if (cgw->family) {
+		st->gw[fi] = *cgw;
+		routers[n_routers++] = NULL;
+	} else {
+		n_routers = learn_gateways(x, link->ifindex, base->family, proto, routers, MAX_ROUTERS);
+		if (n_routers && routers[0]->gw.family)
+			st->gw[fi] = routers[0]->gw;
+		else if (n_routers)
+			st->p2p[fi] = true;
+	}
+	for (size_t i = 0; i < n_routers; i++) {
+		r = *base;
+		if (routers[i] && !routers[i]->gw.family) {
+			/* A default route without a gateway: point-to-point. */
+			r.scope = base->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+		} else if (routers[i]) {
+			r.gw = routers[i]->gw;
+			r.pref = routers[i]->pref;
+			r.expires = routers[i]->expires;
+		} else {
+			r.gw = *cgw;
+		}
+		/* Distinct metrics in the same order: equal ones would merge into one multipath route. */
+		r.metric = i == 0 ? base->metric : metric + 1;
+		metric = r.metric;
+		if (r.gw.family)
+			r.onlink = !gateway_on_link(&d->want, prefixes, &r.gw);
+		if ((ret = add_route(&d->want, &r)) < 0)
+			return ret;
+	}
+	if (!n_routers && st->p2p[fi]) {
+		r = *base;
+		r.scope = base->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+		if ((ret = add_route(&d->want, &r)) < 0)
+			return ret;
+	}
+	return 0;
 }
 
-static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const struct rr_view *v,
+static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const struct rr_vindex *x,
 			const struct rr_config *c, const struct rr_link *link, int family,
-			uint8_t proto, const struct rr_sticky *sticky, const bool *addr_up)
+			uint8_t proto, const struct rr_sticky *sticky)
 {
 	const struct rr_iface_conf *ic = st->conf;
 	unsigned fi = FAMILY_INDEX(family);
 	const struct rr_ifaddr *src =
-		pick_source(v, link->ifindex, family, sticky ? &sticky->src[fi] : NULL);
-	const struct rr_addr *cgw = family == AF_INET ? &ic->gateway4 : &ic->gateway6;
-	struct rr_route base = {
+		pick_source(x, link->ifindex, family, sticky ? &sticky->src[fi] : NULL);
+	const struct rr_route base = {
 		.family = family,
 		.table = st->table,
 		.dst.family = family,
 		.metric = family == AF_INET6 ? 1024 : 0,
 		.protocol = proto,
 		.type = RTN_UNICAST,
+		.oif = link->ifindex,
+		.src = src ? src->local : (struct rr_addr){0},
 	};
-	struct rr_route r;
+	const struct rr_rule base_rule = {
+		.family = family,
+		.priority = ic->priority,
+		.table = st->table,
+		.fwmark = ic->mark,
+		.fwmask = c->mask,
+		.protocol = proto,
+		.action = FR_ACT_TO_TBL,
+	};
+	struct rr_rule rule = base_rule;
+	size_t first, n;
 	int ret;
 
 	if (!src)
 		return 0;
 	st->src[fi] = src->local;
 	st->p2p[fi] = (link->flags & IFF_POINTOPOINT) || src->peer.family;
+	if ((ret = iface_routes(d, st, x, link, &base, fi, proto)) < 0)
+		return ret;
 
-	r = base;
-	r.oif = link->ifindex;
-	r.src = src->local;
-	if (cgw->family) {
-		st->gw[fi] = *cgw;
-	} else {
-		const struct rr_route *def = learn_gateway(v, link->ifindex, family, proto);
-
-		if (def && def->gw.family)
-			st->gw[fi] = def->gw;
-		else if (def)
-			st->p2p[fi] = true;
-	}
-	if (st->gw[fi].family) {
-		r.gw = st->gw[fi];
-		r.onlink = !gateway_on_link(v, link->ifindex, &r.gw);
-		if ((ret = add_route(&d->want, &r)) < 0)
-			return ret;
-	} else if (st->p2p[fi]) {
-		r.scope = family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-		if ((ret = add_route(&d->want, &r)) < 0)
-			return ret;
-	}
-
-	/* Connected prefixes: the tracked interface's first, then every other up link's. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < v->n_addrs; i++) {
-			const struct rr_ifaddr *a = &v->addrs[i];
-
-			if (a->local.family != family || !addr_up[i])
-				continue;
-			if ((pass == 0) != (a->ifindex == link->ifindex))
-				continue;
-			r = base;
-			if (!connected_route(a, &r))
-				continue;
-			if (pass == 0)
-				r.src = src->local;
-			if ((ret = add_route(&d->want, &r)) < 0)
-				return ret;
-		}
-	}
-
-	const struct rr_rule base_rule = {
-		.family = family,
-		.priority = ic->priority,
-		.table = st->table,
-		.protocol = proto,
-		.action = FR_ACT_TO_TBL,
-	};
-	struct rr_rule rule = base_rule;
-
-	rule.fwmark = ic->mark;
-	rule.fwmask = c->mask;
+	/* The original direction of a forwarded connection is routed by main, before... */
+	rule.priority = ic->priority - 1;
+	rule.table = RT_TABLE_MAIN;
+	memcpy(rule.iifname, link->name, IFNAMSIZ);
 	if ((ret = add_rule(&d->want, &rule)) < 0)
 		return ret;
-	for (size_t i = 0; ic->source_rules && i < v->n_addrs; i++) {
-		const struct rr_ifaddr *a = &v->addrs[i];
+	/* ...the rule every reply of I's connections takes: table T. */
+	if ((ret = add_rule(&d->want, &base_rule)) < 0)
+		return ret;
+	n = ic->source_rules ? vindex_addrs(x, link->ifindex, &first) : 0;
+	for (size_t k = first; k < first + n; k++) {
+		const struct rr_ifaddr *a = &x->v->addrs[x->addrs[k]];
 
-		if (a->ifindex != link->ifindex || a->local.family != family || !ifaddr_usable(a))
+		if (a->local.family != family || !ifaddr_usable(a))
 			continue;
-		rule = base_rule;
-		rule.src = a->local;
-		rule.src_len = family_bits(family);
+		rule = (struct rr_rule){.family = family, .table = st->table, .protocol = proto,
+					.action = FR_ACT_TO_TBL, .src = a->local,
+					.src_len = family_bits(family)};
+		rule.priority = UINT32_MAX; /* the anchor's: set once all interfaces are known */
 		if ((ret = add_rule(&d->want, &rule)) < 0)
 			return ret;
 	}
@@ -344,7 +389,8 @@ int desired_assign_tables(const struct rr_config *c, const struct rr_view *v, ui
 		for (size_t j = 0; j < v->n_rules && !tables[i]; j++) {
 			const struct rr_rule *r = &v->rules[j];
 
-			if (r->protocol == proto && r->fwmark == ic->mark && r->fwmask == c->mask &&
+			if (r->protocol == proto && r->action == FR_ACT_TO_TBL && !r->iifname[0] &&
+			    r->fwmark == ic->mark && r->fwmask == c->mask &&
 			    !r->src.family && !taken_has(&tt, r->table, false))
 				tables[i] = r->table;
 		}
@@ -372,29 +418,135 @@ static int desired_nft(struct rr_desired *d, const struct rr_config *c)
 	return 0;
 }
 
+/* Drop later copies with the same key, keeping the order of the first ones; n log n. */
+struct dedup {
+	const struct rr_view *want;
+	size_t at;
+};
+
+static int dedup_route_cmp(const void *a, const void *b)
+{
+	const struct dedup *x = a, *y = b;
+	int r = route_key_cmp(&x->want->routes[x->at], &y->want->routes[y->at]);
+
+	return r ? r : (x->at > y->at) - (x->at < y->at);
+}
+
+static int dedup_rule_cmp(const void *a, const void *b)
+{
+	const struct dedup *x = a, *y = b;
+	int r = rule_cmp(&x->want->rules[x->at], &y->want->rules[y->at]);
+
+	return r ? r : (x->at > y->at) - (x->at < y->at);
+}
+
+static int dedup(struct rr_view *want)
+{
+	size_t n = want->n_routes > want->n_rules ? want->n_routes : want->n_rules, m = 0;
+	struct dedup *k = malloc((n + 1) * sizeof(*k));
+	bool *drop = calloc(n + 1, sizeof(*drop));
+
+	if (!k || !drop) {
+		free(k);
+		free(drop);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < want->n_routes; i++)
+		k[i] = (struct dedup){want, i};
+	qsort(k, want->n_routes, sizeof(*k), dedup_route_cmp);
+	for (size_t i = 1; i < want->n_routes; i++)
+		drop[k[i].at] = route_same_key(&want->routes[k[i - 1].at], &want->routes[k[i].at]);
+	for (size_t i = 0; i < want->n_routes; i++)
+		if (!drop[i])
+			want->routes[m++] = want->routes[i];
+	want->n_routes = m;
+	memset(drop, 0, (n + 1) * sizeof(*drop));
+	m = 0;
+	for (size_t i = 0; i < want->n_rules; i++)
+		k[i] = (struct dedup){want, i};
+	qsort(k, want->n_rules, sizeof(*k), dedup_rule_cmp);
+	for (size_t i = 1; i < want->n_rules; i++)
+		drop[k[i].at] = rule_same(&want->rules[k[i - 1].at], &want->rules[k[i].at]);
+	for (size_t i = 0; i < want->n_rules; i++)
+		if (!drop[i])
+			want->rules[m++] = want->rules[i];
+	want->n_rules = m;
+	free(k);
+	free(drop);
+	return 0;
+}
+
+/*
+ * The gate: a packet without any of replyroute's mark bits jumps over all of
+ * replyroute's rules to the anchor, a rule that does nothing, so that it
+ * walks three rules, not one per tracked interface, on its way to main (and
+ * to any foreign rule after replyroute's). Source rules sit at the anchor's
+ * priority: they are for unmarked traffic.
+ */
+static int gate_rules(struct rr_desired *d, const struct rr_config *c, uint8_t proto)
+{
+	for (unsigned fi = 0; fi < 2; fi++) {
+		uint32_t lo = UINT32_MAX, hi = 0;
+		struct rr_rule rule = {.family = families[fi], .protocol = proto};
+		int r;
+
+		for (size_t i = 0; i < d->n_ifaces; i++) {
+			const struct rr_iface_status *st = &d->ifaces[i];
+
+			if (st->state != RR_IFACE_ACTIVE || !st->src[fi].family)
+				continue;
+			lo = st->conf->priority < lo ? st->conf->priority : lo;
+			hi = st->conf->priority > hi ? st->conf->priority : hi;
+		}
+		if (hi == 0)
+			continue;
+		for (size_t i = 0; i < d->want.n_rules; i++)
+			if (d->want.rules[i].family == rule.family &&
+			    d->want.rules[i].priority == UINT32_MAX)
+				d->want.rules[i].priority = hi + 1;
+		rule.priority = lo - 2;
+		rule.fwmask = c->mask;
+		rule.action = FR_ACT_GOTO;
+		rule.target = hi + 1;
+		if ((r = add_rule(&d->want, &rule)) < 0)
+			return r;
+		rule = (struct rr_rule){.family = families[fi], .protocol = proto, .priority = hi + 1,
+					.action = FR_ACT_NOP};
+		if ((r = add_rule(&d->want, &rule)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct rr_sticky *sticky_find(const struct rr_sticky *sticky, size_t n, size_t i,
+					   const char *name)
+{
+	/* Usually the same position: the config did not change. */
+	if (i < n && strcmp(sticky[i].name, name) == 0)
+		return &sticky[i];
+	for (size_t j = 0; j < n; j++)
+		if (strcmp(sticky[j].name, name) == 0)
+			return &sticky[j];
+	return NULL;
+}
+
 int desired_compute(const struct rr_config *c, const uint32_t *tables, const struct rr_view *v,
 		    uint8_t proto, const struct rr_sticky *sticky, size_t n_sticky,
 		    struct rr_desired *ret)
 {
 	static const struct rr_config none = {.mask = RR_DEFAULT_MASK};
 	struct rr_desired d = {0};
-	bool *addr_up = calloc(v->n_addrs + 1, sizeof(*addr_up));
-	int r = -ENOMEM;
+	struct rr_vindex x;
+	int r;
 
-	if (!addr_up)
-		return -ENOMEM;
 	if (!c)
 		c = &none;
+	if ((r = vindex_build(&x, v, RT_TABLE_MAIN)) < 0)
+		return r;
 	d.config = c;
 	if ((r = desired_nft(&d, c)) < 0)
 		goto fail;
 	r = -ENOMEM;
-	/* Once, not per interface: whether each address's link is up. */
-	for (size_t i = 0; i < v->n_addrs; i++) {
-		const struct rr_link *l = view_link_by_index(v, v->addrs[i].ifindex);
-
-		addr_up[i] = l && link_operational(l);
-	}
 	d.ifaces = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*d.ifaces));
 	d.sysctls = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*d.sysctls));
 	if (!d.ifaces || !d.sysctls)
@@ -403,13 +555,10 @@ int desired_compute(const struct rr_config *c, const uint32_t *tables, const str
 
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		struct rr_iface_status *st = &d.ifaces[i];
-		const struct rr_link *link = view_link_by_name(v, c->ifaces[i].name);
-		const struct rr_sticky *stick = NULL;
+		const struct rr_link *link = vindex_link_by_name(&x, c->ifaces[i].name);
+		const struct rr_sticky *stick = sticky_find(sticky, n_sticky, i, c->ifaces[i].name);
 		bool any = false;
 
-		for (size_t j = 0; j < n_sticky && !stick; j++)
-			if (strcmp(sticky[j].name, c->ifaces[i].name) == 0)
-				stick = &sticky[j];
 		st->conf = &c->ifaces[i];
 		st->table = tables ? tables[i] : c->ifaces[i].table;
 		if (!link) {
@@ -421,23 +570,25 @@ int desired_compute(const struct rr_config *c, const uint32_t *tables, const str
 			st->state = RR_IFACE_DOWN;
 			continue;
 		}
-		if (!(link->flags & IFF_LOWER_UP)) {
+		if (!link_operational(link)) {
 			st->state = RR_IFACE_NO_CARRIER;
 			continue;
 		}
 		for (unsigned f = 0; f < 2; f++) {
-			r = iface_family(&d, st, v, c, link, families[f], proto, stick, addr_up);
+			r = iface_family(&d, st, &x, c, link, families[f], proto, stick);
 			if (r < 0)
 				goto fail;
 			any |= r > 0;
 		}
 		st->state = any ? RR_IFACE_ACTIVE : RR_IFACE_NO_ADDRESS;
 	}
-	free(addr_up);
+	if ((r = gate_rules(&d, c, proto)) < 0 || (r = dedup(&d.want)) < 0)
+		goto fail;
+	vindex_clear(&x);
 	*ret = d;
 	return 0;
 fail:
-	free(addr_up);
+	vindex_clear(&x);
 	desired_clear(&d);
 	return r;
 }

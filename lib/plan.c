@@ -30,7 +30,8 @@ int plan_tables(const uint32_t *own, size_t n_own, const struct rr_view *v, uint
 		if (own[i])
 			t[n++] = own[i];
 	for (size_t i = 0; i < v->n_rules; i++)
-		if (v->rules[i].protocol == proto && v->rules[i].table != RT_TABLE_MAIN &&
+		if (v->rules[i].protocol == proto && v->rules[i].table != RT_TABLE_UNSPEC &&
+		    v->rules[i].table != RT_TABLE_MAIN &&
 		    v->rules[i].table != RT_TABLE_LOCAL && v->rules[i].table != RT_TABLE_DEFAULT)
 			t[n++] = v->rules[i].table;
 	/* Sorted and unique: looked up per route and per notification. */

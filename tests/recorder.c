@@ -79,6 +79,19 @@ void recorder_addr(struct recorder *rec, int ifindex, const char *cidr)
 	a->local = rec_addr(buf);
 	a->prefixlen = (uint8_t)atoi(slash + 1);
 	a->scope = RT_SCOPE_UNIVERSE;
+	/* As the kernel does: the prefix route in main. */
+	if (a->prefixlen < (a->local.family == AF_INET ? 32 : 128)) {
+		struct rr_route *r = view_add_route(&rec->kernel);
+		struct rr_addr dst = rec_addr(buf);
+
+		rr_addr_mask(&dst, a->prefixlen);
+		*r = (struct rr_route){.family = dst.family, .table = RT_TABLE_MAIN, .dst = dst,
+				       .dst_len = a->prefixlen, .protocol = RTPROT_KERNEL,
+				       .type = RTN_UNICAST, .oif = ifindex,
+				       .metric = dst.family == AF_INET ? 0 : 256,
+				       .scope = dst.family == AF_INET ? RT_SCOPE_LINK
+								      : RT_SCOPE_UNIVERSE};
+	}
 }
 
 void recorder_default(struct recorder *rec, int ifindex, const char *gw)

@@ -37,16 +37,68 @@ static void link_add(struct rr_view *v, int ifindex, const char *name, unsigned 
 	l->flags = flags;
 }
 
+/* An on-link route in main, as the kernel or a DHCP client installs it. */
+static struct rr_route *prefix_add(struct rr_view *v, int ifindex, const char *dst, unsigned plen,
+				   uint8_t proto, uint32_t metric)
+{
+	struct rr_route *r = view_add_route(v);
+
+	r->dst = A(dst);
+	r->family = r->dst.family;
+	r->dst_len = (uint8_t)plen;
+	rr_addr_mask(&r->dst, plen);
+	r->table = RT_TABLE_MAIN;
+	r->metric = metric;
+	r->protocol = proto;
+	r->scope = r->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	r->type = RTN_UNICAST;
+	r->oif = ifindex;
+	return r;
+}
+
+/* An address, and its prefix route in main as the kernel adds it (not with noprefixroute). */
 static void addr_add(struct rr_view *v, int ifindex, const char *local, unsigned plen,
 		     unsigned flags)
 {
 	struct rr_ifaddr *a = view_add_addr(v);
+	struct rr_addr l = A(local);
 
 	a->ifindex = ifindex;
-	a->local = A(local);
+	a->local = l;
 	a->prefixlen = (uint8_t)plen;
 	a->flags = flags;
 	a->scope = RT_SCOPE_UNIVERSE;
+	if (!(flags & IFA_F_NOPREFIXROUTE) && plen < (l.family == AF_INET ? 32u : 128u))
+		prefix_add(v, ifindex, local, plen, RTPROT_KERNEL, l.family == AF_INET ? 0 : 256);
+}
+
+static const struct rr_rule *find_rule(const struct rr_desired *d, int family, uint8_t action,
+				       uint32_t priority)
+{
+	for (size_t i = 0; i < d->want.n_rules; i++)
+		if (d->want.rules[i].family == family && d->want.rules[i].action == action &&
+		    d->want.rules[i].priority == priority)
+			return &d->want.rules[i];
+	return NULL;
+}
+
+/*
+ * The rules of one family with one active interface at priority 1000: the
+ * gate (998), the iif rule (999), the fwmark rule (1000), the anchor (1001).
+ */
+static void check_rules1(const struct rr_desired *d, int family, const char *iif, uint32_t table)
+{
+	const struct rr_rule *r = find_rule(d, family, FR_ACT_GOTO, 998);
+
+	CHECK(r && r->fwmark == 0 && r->fwmask == 0xff && r->target == 1001 && r->protocol == PROTO);
+	r = find_rule(d, family, FR_ACT_NOP, 1001);
+	CHECK(r && r->protocol == PROTO && r->fwmask == 0);
+	r = find_rule(d, family, FR_ACT_TO_TBL, 999);
+	CHECK(r && r->table == RT_TABLE_MAIN && strcmp(r->iifname, iif) == 0 && r->fwmark == 1 &&
+	      r->fwmask == 0xff);
+	r = find_rule(d, family, FR_ACT_TO_TBL, 1000);
+	CHECK(r && r->table == table && !r->iifname[0] && r->fwmark == 1 && r->fwmask == 0xff &&
+	      r->protocol == PROTO);
 }
 
 static void default_add(struct rr_view *v, int ifindex, const char *gw, uint32_t metric)
@@ -114,19 +166,16 @@ static void test_seed(void)
 	c = config1(&ic);
 	seed_view(&v);
 	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.want.n_rules == 1);
-	CHECK(d.want.rules[0].fwmark == 1 && d.want.rules[0].fwmask == 0xff && d.want.rules[0].table == 100);
-	CHECK(d.want.rules[0].priority == 1000 && d.want.rules[0].protocol == PROTO);
-	CHECK(d.want.rules[0].family == AF_INET);
-	CHECK(d.want.n_routes == 3);
+	CHECK(d.want.n_rules == 4);
+	check_rules1(&d, AF_INET, "eth1", 100);
+	CHECK(d.want.n_routes == 2);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && r->oif == 3 && rr_addr_eq(&r->gw, &ic.gateway4) && !r->onlink);
 	CHECK(r && rr_addr_eq(&r->src, &(struct rr_addr){0}) == false);
 	r = find_route(&d, "203.0.113.0", 24);
 	CHECK(r && r->oif == 3 && r->scope == RT_SCOPE_LINK && r->table == 100);
-	/* The host's other connected prefix, for forwarded connections. */
-	r = find_route(&d, "192.0.2.0", 24);
-	CHECK(r && r->oif == 2 && rr_addr_eq(&r->src, &(struct rr_addr){.family = 0}) == false);
+	/* Not the host's other connected prefixes: forwarded packets find them in main (iif rule). */
+	CHECK(find_route(&d, "192.0.2.0", 24) == NULL);
 	CHECK(d.n_sysctls == 1 && strcmp(d.sysctls[0], "eth1") == 0);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strcmp(status, "eth1: 203.0.113.2 via 203.0.113.1, table 100") == 0);
@@ -149,7 +198,9 @@ static void test_learned_gateway_lowest_metric(void)
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.1") == 0);
 	desired_clear(&d);
-	v.routes[0].metric = 100; /* now .9 has the lowest metric */
+	for (size_t i = 0; i < v.n_routes; i++) /* now .9 has the lowest metric */
+		if (v.routes[i].dst_len == 0 && v.routes[i].metric == 0)
+			v.routes[i].metric = 100;
 	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && strcmp(inet_ntoa(r->gw.v4), "203.0.113.9") == 0);
@@ -170,7 +221,7 @@ static void test_no_gateway(void)
 	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(find_route(&d, "0.0.0.0", 0) == NULL);
 	CHECK(find_route(&d, "203.0.113.0", 24) != NULL);
-	CHECK(d.want.n_rules == 1);
+	CHECK(d.want.n_rules == 4);
 	desired_status(&d, status, sizeof(status));
 	CHECK(strstr(status, "no gateway") != NULL);
 	desired_clear(&d);
@@ -209,6 +260,7 @@ static void test_point_to_point(void)
 	addr_add(&v, 5, "198.18.0.2", 32, 0);
 	a = &v.addrs[0];
 	a->peer = A("198.18.0.1");
+	prefix_add(&v, 5, "198.18.0.1", 32, RTPROT_KERNEL, 0);
 	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && r->gw.family == 0 && r->oif == 5 && r->scope == RT_SCOPE_LINK);
@@ -272,8 +324,9 @@ static void test_several_addresses(void)
 	r = find_route(&d, "0.0.0.0", 0);
 	CHECK(r && rr_addr_eq(&r->src, &d.ifaces[0].src[0]));
 	CHECK(find_route(&d, "203.0.113.0", 24) && find_route(&d, "198.51.100.0", 24));
-	/* fwmark rule plus one source rule per address. */
-	CHECK(d.want.n_rules == 4);
+	/* iif and fwmark rules, gate and anchor, one source rule per address at the anchor's priority. */
+	CHECK(d.want.n_rules == 7);
+	CHECK(find_rule(&d, AF_INET, FR_ACT_TO_TBL, 1001) && find_rule(&d, AF_INET, FR_ACT_TO_TBL, 1001)->src_len == 32);
 	desired_clear(&d);
 
 	/* Sticky: last time's source stays while usable, even when not the first. */
@@ -315,9 +368,11 @@ static void test_ipv6(void)
 	ll->local = A("fe80::2");
 	ll->prefixlen = 64;
 	ll->scope = RT_SCOPE_LINK;
+	prefix_add(&v, 3, "fe80::", 64, RTPROT_KERNEL, 256);
 	default_add(&v, 3, "fe80::1", 1024);
 	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
-	CHECK(d.want.n_rules == 1 && d.want.rules[0].family == AF_INET6);
+	CHECK(d.want.n_rules == 4);
+	check_rules1(&d, AF_INET6, "eth1", 100);
 	r = find_route(&d, "::", 0);
 	CHECK(r && r->metric == 1024 && !r->onlink && r->gw.family == AF_INET6);
 	CHECK(r && rr_addr_eq(&r->src, &(struct rr_addr){0}) == false);
@@ -372,15 +427,16 @@ static void test_plan(void)
 	seed_view(&v);
 	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
 	CHECK(plan_rr(&c, &d, &v, &p, NULL) == 0);
-	CHECK(p.add.n_rules == 1 && p.add.n_routes == 3 && !p.del.n_rules && !p.del.n_routes);
+	CHECK(p.add.n_rules == 4 && p.add.n_routes == 2 && !p.del.n_rules && !p.del.n_routes);
 	plan_clear(&p);
 
 	/* Pretend it was applied, plus a foreign rule and route in our table. */
 	for (size_t i = 0; i < d.want.n_routes; i++)
 		*view_add_route(&v) = d.want.routes[i];
-	*view_add_rule(&v) = d.want.rules[0];
+	for (size_t i = 0; i < d.want.n_rules; i++)
+		*view_add_rule(&v) = d.want.rules[i];
 	foreign_rule = view_add_rule(&v);
-	*foreign_rule = d.want.rules[0];
+	*foreign_rule = *find_rule(&d, AF_INET, FR_ACT_TO_TBL, 1000);
 	foreign_rule->protocol = RTPROT_BOOT;
 	foreign_route = view_add_route(&v);
 	*foreign_route = d.want.routes[0];
@@ -392,7 +448,7 @@ static void test_plan(void)
 
 	/* A leftover of an earlier run pointing at table 200: its routes there go too. */
 	stale_rule = view_add_rule(&v);
-	*stale_rule = d.want.rules[0];
+	*stale_rule = *find_rule(&d, AF_INET, FR_ACT_TO_TBL, 1000);
 	stale_rule->table = 200;
 	{
 		struct rr_route *stale = view_add_route(&v);

@@ -91,6 +91,33 @@ static void done(struct rr_engine *e, struct recorder *rec)
 	clear_statedir();
 }
 
+/* The seed's default route in main (the recorder lists prefix routes first). */
+static struct rr_route *main_default(struct recorder *rec)
+{
+	for (size_t i = 0; i < rec->kernel.n_routes; i++)
+		if (rec->kernel.routes[i].table == RT_TABLE_MAIN && rec->kernel.routes[i].dst_len == 0)
+			return &rec->kernel.routes[i];
+	abort();
+}
+
+/* Drop the kernel's routes (rules) for which the test says so, as `ip route del` would. */
+static void drop_rule(struct recorder *rec, uint32_t priority)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < rec->kernel.n_rules; i++)
+		if (rec->kernel.rules[i].priority != priority)
+			rec->kernel.rules[m++] = rec->kernel.rules[i];
+	rec->kernel.n_rules = m;
+}
+
+static void drop_route(struct recorder *rec, const struct rr_route *r)
+{
+	size_t at = (size_t)(r - rec->kernel.routes);
+
+	rec->kernel.routes[at] = rec->kernel.routes[--rec->kernel.n_routes];
+}
+
 /* Whether the calls recorded since the last look contain needle (and forget them). */
 static bool took(struct recorder *rec, const char *needle)
 {
@@ -105,9 +132,17 @@ static bool took(struct recorder *rec, const char *needle)
 	"sysctl net.ipv4.conf.eth1.src_valid_mark=1\n"                                             \
 	"nft replace table inet replyroute\n"                                                      \
 	"ip route add 203.0.113.0/24 dev eth1 src 203.0.113.2 table 100 proto 205 scope link metric 0\n" \
-	"ip route add 192.0.2.0/24 dev eth0 src 192.0.2.2 table 100 proto 205 scope link metric 0\n" \
 	"ip route add default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n" \
-	"ip rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n"
+	SEED_RULES("add")
+
+#define SEED_RULES(verb)                                                                           \
+	"ip rule " verb " priority 999 iif eth1 fwmark 0x1/0xff lookup 254 proto 205\n"            \
+	"ip rule " verb " priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n"                    \
+	"ip rule " verb " priority 998 fwmark 0/0xff goto 1001 proto 205\n"                         \
+	"ip rule " verb " priority 1001 nop proto 205\n"
+
+/* The seed's kernel state: 2 routes, 4 rules, the sysctl and the nft table. */
+#define SEED_CHANGES 8
 
 /* sysctl first, the table, connected routes before the gateway route, then the rule. */
 static void test_apply_order(void)
@@ -117,7 +152,7 @@ static void test_apply_order(void)
 
 	seed(&rec);
 	e = engine(&rec, seed_conf);
-	CHECK(engine_reconcile(e, 0) == 6);
+	CHECK(engine_reconcile(e, 0) == SEED_CHANGES);
 	CALLS(&rec, SEED_APPLY);
 	CHECK(engine_pending(e) == (RR_DIRTY_ROUTES | RR_DIRTY_RULES));
 	/* Converged: nothing to do, whatever is marked dirty. */
@@ -127,10 +162,9 @@ static void test_apply_order(void)
 	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100") == 0);
 
 	/* --cleanup is the plan against nothing: rules before routes, the table, sysctls last. */
-	CHECK(engine_cleanup(e) == 6);
-	CALLS(&rec, "ip rule del priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n"
+	CHECK(engine_cleanup(e) == SEED_CHANGES);
+	CALLS(&rec, SEED_RULES("del")
 		    "ip route del 203.0.113.0/24 dev eth1 src 203.0.113.2 table 100 proto 205 scope link metric 0\n"
-		    "ip route del 192.0.2.0/24 dev eth0 src 192.0.2.2 table 100 proto 205 scope link metric 0\n"
 		    "ip route del default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n"
 		    "nft delete table inet replyroute\n"
 		    "sysctl net.ipv4.conf.eth1.src_valid_mark=0\n");
@@ -165,7 +199,7 @@ static void test_exists_and_gone_converge(void)
 	rec.fail_prefix = "ip rule add";
 	rec.fail_errno = -EEXIST;
 	rec.fail_count = 1;
-	CHECK(engine_reconcile(e, 0) == 5);
+	CHECK(engine_reconcile(e, 0) == SEED_CHANGES - 1);
 	free(recorder_take(&rec));
 	engine_set_config(e, NULL);
 	rec.fail_prefix = "ip route del default";
@@ -314,7 +348,7 @@ static void test_table_allocation_stable(void)
 
 	seed(&rec);
 	foreign = view_add_route(&rec.kernel);
-	*foreign = rec.kernel.routes[0];
+	*foreign = *main_default(&rec);
 	foreign->table = 1000; /* someone else's table */
 	e = engine(&rec, autoconf);
 	CHECK(engine_reconcile(e, 0) > 0);
@@ -323,7 +357,9 @@ static void test_table_allocation_stable(void)
 	free(recorder_take(&rec));
 	engine_free(e);
 	/* The foreign table is gone now; a restart still keeps 1001 and changes nothing. */
-	rec.kernel.routes[1] = rec.kernel.routes[--rec.kernel.n_routes];
+	for (size_t i = 0; i < rec.kernel.n_routes; i++)
+		if (rec.kernel.routes[i].table == 1000)
+			drop_route(&rec, &rec.kernel.routes[i--]);
 	for (size_t i = 0; i < rec.kernel.n_routes; i++)
 		CHECK(rec.kernel.routes[i].table != 1000);
 	e = engine(&rec, autoconf);
@@ -342,18 +378,20 @@ static void test_foreign_route_conflict(void)
 
 	seed(&rec);
 	foreign = view_add_route(&rec.kernel);
-	*foreign = rec.kernel.routes[0];
+	*foreign = *main_default(&rec);
 	foreign->table = 100;
 	foreign->protocol = 4; /* static */
 	foreign->gw.v4.s_addr = htonl(0xcb007109); /* 203.0.113.9 */
 	e = engine(&rec, seed_conf);
-	CHECK(engine_reconcile(e, 0) == 5);
+	CHECK(engine_reconcile(e, 0) == SEED_CHANGES - 1);
 	CHECK(!took(&rec, "default"));
 	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100; conflict: "
 				       "foreign route default via 203.0.113.9 dev eth1 table 100 "
 				       "proto 4 metric 0 holds the place of replyroute's own") == 0);
 	/* Removed by its owner: ours is added, the conflict leaves STATUS. */
-	rec.kernel.routes[1] = rec.kernel.routes[--rec.kernel.n_routes];
+	for (size_t i = 0; i < rec.kernel.n_routes; i++)
+		if (rec.kernel.routes[i].protocol == 4)
+			drop_route(&rec, &rec.kernel.routes[i--]);
 	CHECK(engine_reconcile(e, RR_DIRTY_ROUTES) == 1);
 	CALLS(&rec, "ip route add default via 203.0.113.1 dev eth1 src 203.0.113.2 table 100 proto 205 metric 0\n");
 	CHECK(strcmp(engine_status(e), "eth1: 203.0.113.2 via 203.0.113.1, table 100") == 0);
@@ -369,11 +407,13 @@ static void test_removed_by_someone_else(void)
 
 	seed(&rec);
 	e = engine(&rec, seed_conf);
-	CHECK(engine_reconcile(e, 0) == 6);
+	CHECK(engine_reconcile(e, 0) == SEED_CHANGES);
 	free(recorder_take(&rec));
-	rm.r = rec.kernel.rules[0];
+	for (size_t i = 0; i < rec.kernel.n_rules; i++)
+		if (rec.kernel.rules[i].priority == 1000)
+			rm.r = rec.kernel.rules[i];
 	for (int i = 1; i <= 3; i++) {
-		rec.kernel.n_rules = 0; /* `ip rule del` by process 4321 */
+		drop_rule(&rec, 1000); /* `ip rule del` by process 4321 */
 		engine_note_removal(e, &rm, "tester[4321]");
 		CHECK(engine_reconcile(e, RR_DIRTY_RULES) == (i < 3));
 		CALLS(&rec, i < 3 ? "ip rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205\n" : "");
@@ -400,12 +440,12 @@ static void test_dump_only_relevant_tables(void)
 	seed(&rec);
 	for (int i = 0; i < 100; i++) {
 		foreign = view_add_route(&rec.kernel);
-		*foreign = rec.kernel.routes[0];
+		*foreign = *main_default(&rec);
 		foreign->table = 300;
 		foreign->metric = (uint32_t)i;
 	}
 	e = engine(&rec, seed_conf);
-	CHECK(engine_reconcile(e, 0) == 6);
+	CHECK(engine_reconcile(e, 0) == SEED_CHANGES);
 	CHECK(rec.dumped_tables == 0); /* the first look reads everything */
 	free(recorder_take(&rec));
 	CHECK(engine_reconcile(e, RR_DIRTY_ROUTES) == 0);
