@@ -113,6 +113,19 @@ static bool parser_u32(struct parser *p, const char *key, const char *value, uin
 	return r == 0;
 }
 
+/* P-2 (the gate) to P+1 (the anchor) must be rule priorities, after the local table's 0. */
+static bool parser_priority(struct parser *p, const char *value, uint32_t *v)
+{
+	if (!parser_u32(p, "Priority", value, v))
+		return false;
+	if (*v < RR_PRIORITY_MIN || *v > RR_PRIORITY_MAX) {
+		parser_error(p, p->lineno, "Priority=%s: must be %u..%u (replyroute's rules use P-2..P+1)",
+			     value, RR_PRIORITY_MIN, RR_PRIORITY_MAX);
+		return false;
+	}
+	return true;
+}
+
 static void parser_global(struct parser *p, const char *key, const char *value)
 {
 	uint32_t v;
@@ -127,7 +140,7 @@ static void parser_global(struct parser *p, const char *key, const char *value)
 		p->cfg->mask = v;
 		p->mask_ok = true;
 	} else if (strcmp(key, "Priority") == 0) {
-		if (parser_set_once(p, key, &p->priority_line) && parser_u32(p, key, value, &v))
+		if (parser_set_once(p, key, &p->priority_line) && parser_priority(p, value, &v))
 			p->cfg->priority = v;
 	}
 }
@@ -235,7 +248,7 @@ static void parser_interface(struct parser *p, const char *key, const char *valu
 		info->mark_ok = true;
 		snprintf(info->mark_str, sizeof(info->mark_str), "%s", value);
 	} else if (strcmp(key, "Priority") == 0) {
-		if (parser_set_once(p, key, &info->priority) && parser_u32(p, key, value, &v))
+		if (parser_set_once(p, key, &info->priority) && parser_priority(p, value, &v))
 			ifc->priority = v;
 	} else if (strcmp(key, "Gateway") == 0) {
 		parser_gateway(p, value, ifc, info);

@@ -12,6 +12,8 @@
 #define RR_DEFAULT_CONFIG "/etc/replyroute/replyroute.conf"
 #define RR_DEFAULT_MASK 0xffu
 #define RR_DEFAULT_PRIORITY 1000u
+#define RR_PRIORITY_MIN 3u
+#define RR_PRIORITY_MAX 0xfffffffeu
 
 struct rr_iface_conf {
 	char name[IFNAMSIZ];

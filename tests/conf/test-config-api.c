@@ -363,7 +363,7 @@ static void test_load_values(void)
 		       "Name=wlan0\n"
 		       "Table=0xffffffff\n"
 		       "Mark=0xff00\n"
-		       "Priority=0\n",
+		       "Priority=3\n",
 		       &c, &errors) == 0);
 	CHECK(strcmp(errors, "") == 0);
 	free(errors);
@@ -384,7 +384,7 @@ static void test_load_values(void)
 	CHECK(strcmp(c->ifaces[1].name, "wlan0") == 0);
 	CHECK(c->ifaces[1].table == 0xffffffffu);
 	CHECK(c->ifaces[1].mark == 0xff00);
-	CHECK(c->ifaces[1].priority == 0);
+	CHECK(c->ifaces[1].priority == 3);
 	CHECK(c->ifaces[1].gateway4.family == 0);
 	CHECK(c->ifaces[1].gateway6.family == 0);
 	CHECK(!c->ifaces[1].source_rules);
