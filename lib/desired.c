@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "uset.h"
 #include "vindex.h"
 #include "value.h"
 
@@ -294,115 +293,6 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 			return ret;
 	}
 	return 1;
-}
-
-/*
- * The table numbers an automatic table must avoid, each set sorted once:
- * allocating n tables is then n log n, not n times everything taken.
- */
-struct taken_tables {
-	uint32_t *ours;	   /* reserved, configured, named in rt_tables */
-	uint32_t *added;   /* allocated by this call, kept sorted */
-	uint32_t *foreign; /* in someone else's rule or route */
-	size_t n_ours, n_added, n_foreign;
-};
-
-static void taken_clear(struct taken_tables *tt)
-{
-	free(tt->ours);
-	free(tt->added);
-	free(tt->foreign);
-}
-
-static int taken_init(struct taken_tables *tt, const struct rr_config *c, const uint32_t *tables,
-		      const struct rr_view *v, uint8_t proto)
-{
-	static const uint32_t reserved[] = {0, RT_TABLE_DEFAULT, RT_TABLE_MAIN, RT_TABLE_LOCAL};
-
-	*tt = (struct taken_tables){0};
-	tt->ours = calloc(4 + c->n_ifaces + c->n_named_tables, sizeof(*tt->ours));
-	tt->added = calloc(c->n_ifaces + 1, sizeof(*tt->added));
-	tt->foreign = calloc(v->n_rules + v->n_routes + 1, sizeof(*tt->foreign));
-	if (!tt->ours || !tt->added || !tt->foreign) {
-		taken_clear(tt);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < 4; i++)
-		tt->ours[tt->n_ours++] = reserved[i];
-	for (size_t i = 0; i < c->n_ifaces; i++)
-		if (tables[i])
-			tt->ours[tt->n_ours++] = tables[i];
-	for (size_t i = 0; i < c->n_named_tables; i++)
-		tt->ours[tt->n_ours++] = c->named_tables[i];
-	/* Someone else's rule or route; replyroute's own leftovers may be taken over. */
-	for (size_t i = 0; i < v->n_rules; i++)
-		if (v->rules[i].protocol != proto)
-			tt->foreign[tt->n_foreign++] = v->rules[i].table;
-	for (size_t i = 0; i < v->n_routes; i++)
-		if (v->routes[i].protocol != proto)
-			tt->foreign[tt->n_foreign++] = v->routes[i].table;
-	uset_sort(tt->ours, tt->n_ours);
-	uset_sort(tt->foreign, tt->n_foreign);
-	return 0;
-}
-
-static bool taken_has(const struct taken_tables *tt, uint32_t t, bool kernel)
-{
-	return uset_has(tt->ours, tt->n_ours, t) || uset_has(tt->added, tt->n_added, t) ||
-	       (kernel && uset_has(tt->foreign, tt->n_foreign, t));
-}
-
-static void taken_add(struct taken_tables *tt, uint32_t t)
-{
-	size_t i = uset_lower_bound(tt->added, tt->n_added, t);
-
-	memmove(&tt->added[i + 1], &tt->added[i], (tt->n_added - i) * sizeof(*tt->added));
-	tt->added[i] = t;
-	tt->n_added++;
-}
-
-int desired_assign_tables(const struct rr_config *c, const struct rr_view *v, uint8_t proto,
-			  uint32_t *tables)
-{
-	struct taken_tables tt;
-	/* Only ever moves up: what it passed was taken then, and stays taken. */
-	uint32_t next = RR_AUTO_TABLE_BASE;
-	bool wanted = false;
-	int n = 0;
-
-	/* Configured tables first: none of them may be allocated to another interface. */
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		if (!c->ifaces[i].table_auto)
-			tables[i] = c->ifaces[i].table;
-		wanted |= !tables[i];
-	}
-	/* Called on every reconcile: the sets of taken tables only when one is to be allocated. */
-	if (!wanted)
-		return 0;
-	if (taken_init(&tt, c, tables, v, proto) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		const struct rr_iface_conf *ic = &c->ifaces[i];
-
-		if (!ic->table_auto || tables[i])
-			continue;
-		for (size_t j = 0; j < v->n_rules && !tables[i]; j++) {
-			const struct rr_rule *r = &v->rules[j];
-
-			if (r->protocol == proto && r->action == FR_ACT_TO_TBL && !r->iifname[0] &&
-			    r->fwmark == ic->mark && r->fwmask == c->mask &&
-			    !r->src.family && !taken_has(&tt, r->table, false))
-				tables[i] = r->table;
-		}
-		for (; !tables[i] && next != 0; next++)
-			if (!taken_has(&tt, next, true))
-				tables[i] = next;
-		if (tables[i])
-			taken_add(&tt, tables[i]);
-		n++;
-	}
-	taken_clear(&tt);
-	return n;
 }
 
 /* The nft table: rendered from the config alone. */

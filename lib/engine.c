@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "engine-private.h"
+#include "vindex.h"
 
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -224,21 +225,30 @@ static int engine_observe(struct rr_engine *e)
 static int engine_observe_sysctls(struct rr_engine *e, const struct rr_desired *d)
 {
 	struct rr_sysctl_observed *v = calloc(d->n_sysctls + 1, sizeof(*v));
-	size_t n = 0;
+	struct rr_vindex x;
+	size_t n = 0, hint = 0;
 	int r;
 
-	if (!v)
+	if (!v || vindex_build(&x, &e->view, RT_TABLE_MAIN) < 0) {
+		free(v);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < d->n_sysctls; i++) {
-		const struct rr_link *l = view_link_by_name(&e->view, d->sysctls[i]);
+		const struct rr_link *l = vindex_link_by_name(&x, d->sysctls[i]);
 		const struct rr_sysctl_observed *old = NULL;
 
 		if (!l)
 			continue;
-		for (size_t j = 0; j < e->n_sysctls && !old; j++)
+		/* Last time's list is in the same order: found at the hint but after a change. */
+		for (size_t k = 0; k < e->n_sysctls && !old; k++) {
+			size_t j = (hint + k) % e->n_sysctls;
+
 			if (e->sysctls[j].ifindex == l->ifindex &&
-			    strcmp(e->sysctls[j].name, l->name) == 0)
+			    strcmp(e->sysctls[j].name, l->name) == 0) {
 				old = &e->sysctls[j];
+				hint = j + 1;
+			}
+		}
 		v[n] = (struct rr_sysctl_observed){.ifindex = l->ifindex};
 		memcpy(v[n].name, l->name, IFNAMSIZ);
 		if (old && !(e->pending & RR_DIRTY_SYSCTL)) {
@@ -251,12 +261,14 @@ static int engine_observe_sysctls(struct rr_engine *e, const struct rr_desired *
 		if (r < 0) {
 			log_error("sysctl net.ipv4.conf.%s.src_valid_mark: %s", VALUE_NAME_SHOWN(l->name),
 				  strerror(-r));
+			vindex_clear(&x);
 			free(v);
 			return r;
 		}
 		v[n].drift = old && old->value == 1 && v[n].value != 1;
 		n++;
 	}
+	vindex_clear(&x);
 	free(e->sysctls);
 	e->sysctls = v;
 	e->n_sysctls = n;

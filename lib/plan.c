@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "plan.h"
+#include "vindex.h"
 
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -44,41 +45,88 @@ int plan_tables(const uint32_t *own, size_t n_own, const struct rr_view *v, uint
 	return 0;
 }
 
+/* Pointers sorted by a total order: each lookup is a binary search, the plan n log n. */
+static int rule_ptr_cmp(const void *a, const void *b)
+{
+	return rule_cmp(*(const struct rr_rule *const *)a, *(const struct rr_rule *const *)b);
+}
+
+static int route_ptr_cmp(const void *a, const void *b)
+{
+	const struct rr_route *x = *(const struct rr_route *const *)a;
+	const struct rr_route *y = *(const struct rr_route *const *)b;
+	int r = route_key_cmp(x, y);
+
+	/* Equal keys in a stable order: the view's. */
+	return r ? r : (x > y) - (x < y);
+}
+
+static const void **sorted_ptrs(const void *base, size_t n, size_t size,
+				int (*cmp)(const void *, const void *))
+{
+	const void **p = malloc((n + 1) * sizeof(*p));
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		p[i] = (const char *)base + i * size;
+	qsort(p, n, sizeof(*p), cmp);
+	return p;
+}
+
+static bool rule_in(const struct rr_rule **sorted, size_t n, const struct rr_rule *r)
+{
+	return bsearch(&r, sorted, n, sizeof(*sorted), rule_ptr_cmp) != NULL;
+}
+
 static int plan_rules(struct rr_plan *p, const struct rr_desired *d, const struct rr_view *v,
 		      uint8_t proto)
 {
+	const struct rr_rule **want = (const struct rr_rule **)sorted_ptrs(
+		d->want.rules, d->want.n_rules, sizeof(*d->want.rules), rule_ptr_cmp);
+	const struct rr_rule **have = (const struct rr_rule **)sorted_ptrs(
+		v->rules, v->n_rules, sizeof(*v->rules), rule_ptr_cmp);
 	struct rr_rule *rule;
+	int r = -ENOMEM;
 
+	if (!want || !have)
+		goto out;
+	/* Ours not wanted, and a second identical copy (never added by us, but possible). */
 	for (size_t i = 0; i < v->n_rules; i++) {
-		const struct rr_rule *r = &v->rules[i];
-		bool wanted = false;
+		const struct rr_rule *x = &v->rules[i];
+		bool keep = false;
 
-		if (r->protocol != proto)
+		if (x->protocol != proto)
 			continue;
-		for (size_t j = 0; j < d->want.n_rules && !wanted; j++)
-			wanted = rule_same(r, &d->want.rules[j]);
-		/* A second identical copy (never added by us, but possible) goes too. */
-		for (size_t j = 0; j < i && wanted; j++)
-			if (rule_same(r, &v->rules[j]))
-				wanted = false;
-		if (wanted)
+		if (rule_in(want, d->want.n_rules, x)) {
+			/* The first copy in the view stays: no equal one before it. */
+			const struct rr_rule **at =
+				bsearch(&x, have, v->n_rules, sizeof(*have), rule_ptr_cmp);
+
+			while (at > have && rule_cmp(at[-1], x) == 0)
+				at--;
+			keep = true;
+			for (; at < have + v->n_rules && rule_cmp(*at, x) == 0; at++)
+				keep &= *at >= x;
+		}
+		if (keep)
 			continue;
 		if (!(rule = view_add_rule(&p->del)))
-			return -ENOMEM;
-		*rule = *r;
+			goto out;
+		*rule = *x;
 	}
 	for (size_t j = 0; j < d->want.n_rules; j++) {
-		bool present = false;
-
-		for (size_t i = 0; i < v->n_rules && !present; i++)
-			present = rule_same(&v->rules[i], &d->want.rules[j]);
-		if (present)
+		if (rule_in(have, v->n_rules, &d->want.rules[j]))
 			continue;
 		if (!(rule = view_add_rule(&p->add)))
-			return -ENOMEM;
+			goto out;
 		*rule = d->want.rules[j];
 	}
-	return 0;
+	r = 0;
+out:
+	free(want);
+	free(have);
+	return r;
 }
 
 static int plan_add_route(struct rr_plan *p, const struct rr_route *want, bool replace)
@@ -96,59 +144,85 @@ static int plan_add_route(struct rr_plan *p, const struct rr_route *want, bool r
 	return 0;
 }
 
+/* The routes of sorted[0..n) with the key of r: [*first, *first + count). */
+static size_t same_key(const struct rr_route **sorted, size_t n, const struct rr_route *r,
+		       size_t *first)
+{
+	size_t lo = 0, hi = n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (route_key_cmp(sorted[mid], r) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < n && route_key_cmp(sorted[end], r) == 0; end++)
+		;
+	*first = lo;
+	return end - lo;
+}
+
 static int plan_routes(struct rr_plan *p, const struct rr_desired *d, const struct rr_observed *o,
 		       uint8_t proto)
 {
 	const struct rr_view *v = o->view;
+	const struct rr_route **have = (const struct rr_route **)sorted_ptrs(
+		v->routes, v->n_routes, sizeof(*v->routes), route_ptr_cmp);
+	const struct rr_route **want = (const struct rr_route **)sorted_ptrs(
+		d->want.routes, d->want.n_routes, sizeof(*d->want.routes), route_ptr_cmp);
 	struct rr_route *route;
-	int r;
+	size_t first, n;
+	int r = -ENOMEM;
 
+	if (!have || !want)
+		goto out;
 	/* Pass 0: routes without a gateway (connected prefixes); pass 1: via a gateway. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t j = 0; j < d->want.n_routes; j++) {
-			const struct rr_route *want = &d->want.routes[j];
+			const struct rr_route *w = &d->want.routes[j];
 			const struct rr_route *foreign = NULL;
 			bool present = false, ours_same_key = false;
 
-			if ((pass == 0) != (want->gw.family == 0))
+			if ((pass == 0) != (w->gw.family == 0))
 				continue;
-			for (size_t i = 0; i < v->n_routes && !present; i++) {
-				const struct rr_route *rt = &v->routes[i];
-
-				present = route_same(rt, want);
-				if (route_same_key(rt, want)) {
-					ours_same_key |= rt->protocol == proto;
-					if (rt->protocol != proto)
-						foreign = rt;
-				}
+			n = same_key(have, v->n_routes, w, &first);
+			for (size_t i = first; i < first + n && !present; i++) {
+				present = route_same(have[i], w);
+				ours_same_key |= have[i]->protocol == proto;
+				if (have[i]->protocol != proto)
+					foreign = have[i];
 			}
 			if (present)
 				continue;
 			if (foreign && !ours_same_key) {
 				if (!(route = view_add_route(&p->conflicts)))
-					return -ENOMEM;
+					goto out;
 				*route = *foreign;
 				continue;
 			}
-			if ((r = plan_add_route(p, want, ours_same_key)) < 0)
-				return r;
+			if ((r = plan_add_route(p, w, ours_same_key)) < 0)
+				goto out;
+			r = -ENOMEM;
 		}
 	}
 	for (size_t i = 0; i < v->n_routes; i++) {
 		const struct rr_route *rt = &v->routes[i];
-		bool keep = false;
 
 		if (rt->protocol != proto || !plan_table_listed(o->tables, o->n_tables, rt->table))
 			continue;
-		for (size_t j = 0; j < d->want.n_routes && !keep; j++)
-			keep = route_same_key(rt, &d->want.routes[j]);
-		if (keep)
+		if (same_key(want, d->want.n_routes, rt, &first))
 			continue;
 		if (!(route = view_add_route(&p->del)))
-			return -ENOMEM;
+			goto out;
 		*route = *rt;
 	}
-	return 0;
+	r = 0;
+out:
+	free(have);
+	free(want);
+	return r;
 }
 
 /*
@@ -186,12 +260,29 @@ static int plan_nft(struct rr_plan *p, const struct rr_desired *d, const struct 
 	return ruleset_replace_commands(d->nft_text, &p->nft_commands);
 }
 
-static bool desired_sysctl(const struct rr_desired *d, const char *name)
+static int name_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < d->n_sysctls; i++)
-		if (strcmp(d->sysctls[i], name) == 0)
-			return true;
-	return false;
+	return strncmp(a, b, IFNAMSIZ);
+}
+
+/* The names of d->sysctls sorted, for a binary search each. */
+static char (*sorted_names(const struct rr_desired *d))[IFNAMSIZ]
+{
+	char (*names)[IFNAMSIZ] = malloc((d->n_sysctls + 1) * IFNAMSIZ);
+
+	if (!names)
+		return NULL;
+	memcpy(names, d->sysctls, d->n_sysctls * IFNAMSIZ);
+	qsort(names, d->n_sysctls, IFNAMSIZ, name_cmp);
+	return names;
+}
+
+static bool desired_sysctl(char (*names)[IFNAMSIZ], size_t n, const char *name)
+{
+	char key[IFNAMSIZ] = {0};
+
+	snprintf(key, sizeof(key), "%s", name);
+	return bsearch(key, names, n, IFNAMSIZ, name_cmp) != NULL;
 }
 
 static const struct rr_saved_sysctl *saved_find(const struct rr_observed *o, int ifindex)
@@ -220,25 +311,31 @@ static int sysctl_push(struct rr_sysctl_change **v, size_t *n, const struct rr_s
  */
 static int plan_sysctls(struct rr_plan *p, const struct rr_desired *d, const struct rr_observed *o)
 {
-	int r;
+	char (*names)[IFNAMSIZ] = sorted_names(d);
+	struct rr_vindex x;
+	int r = -ENOMEM;
 
+	if (!names || vindex_build(&x, o->view, RT_TABLE_MAIN) < 0) {
+		free(names);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < o->n_saved; i++) {
-		const struct rr_link *l = view_link_by_index(o->view, o->saved[i].ifindex);
+		const struct rr_link *l = vindex_link_by_index(&x, o->saved[i].ifindex);
 		struct rr_sysctl_change c = {.ifindex = o->saved[i].ifindex,
 					     .value = o->saved[i].value};
 
-		if (l && desired_sysctl(d, l->name))
+		if (l && desired_sysctl(names, d->n_sysctls, l->name))
 			continue;
 		c.write = l != NULL;
 		snprintf(c.name, sizeof(c.name), "%s", l ? l->name : o->saved[i].name);
 		if ((r = sysctl_push(&p->sysctl_restore, &p->n_sysctl_restore, &c)) < 0)
-			return r;
+			goto out;
 	}
 	for (size_t i = 0; i < o->n_sysctls; i++) {
 		const struct rr_sysctl_observed *s = &o->sysctls[i];
 		struct rr_sysctl_change c = {.ifindex = s->ifindex, .value = 1, .write = true};
 
-		if (s->value == 1 || !desired_sysctl(d, s->name))
+		if (s->value == 1 || !desired_sysctl(names, d->n_sysctls, s->name))
 			continue;
 		memcpy(c.name, s->name, IFNAMSIZ);
 		/* Keep the first value seen: a later one is our own, or a reset of ours. */
@@ -246,9 +343,13 @@ static int plan_sysctls(struct rr_plan *p, const struct rr_desired *d, const str
 		c.save = !saved_find(o, s->ifindex) && !s->drift;
 		c.found = s->value;
 		if ((r = sysctl_push(&p->sysctl_set, &p->n_sysctl_set, &c)) < 0)
-			return r;
+			goto out;
 	}
-	return 0;
+	r = 0;
+out:
+	vindex_clear(&x);
+	free(names);
+	return r;
 }
 
 int plan_compute(const struct rr_desired *d, const struct rr_observed *o, uint8_t proto,
