@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "kroute.h"
 
+#include "rr-build.h"
+
 #include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/netlink.h>
@@ -100,6 +102,8 @@ int kr_open(struct rr_kroute **ret)
 	cb = nl_socket_get_cb(n->sk); /* a reference */
 	nl_cb_err(cb, NL_CB_CUSTOM, kr_err, n);
 	nl_cb_put(cb);
+	/* A window's failures are answered with their request: room for all of them. */
+	(void)nl_socket_set_buffer_size(n->sk, 1 << 20, 0);
 	kr_open_strict(n);
 	*ret = n;
 	return 0;
@@ -400,28 +404,36 @@ static int dump_part(struct rr_kroute *n, int type, void (*fn)(struct nl_object 
 	return r < 0 ? r : dump_recv(n->sk, fn, ctx);
 }
 
-/* The routes of one table, both families: the kernel filters (strict checking). */
-static int dump_table(struct rr_kroute *n, uint32_t table, struct dump_ctx *ctx)
+/*
+ * The routes of one table (protocol 0), or of one protocol in every table
+ * (table 0), both families: the kernel filters (strict checking).
+ */
+static int dump_filtered(struct rr_kroute *n, uint32_t table, uint8_t protocol,
+			 struct dump_ctx *ctx)
 {
 	struct rtmsg rtm = {.rtm_family = AF_UNSPEC,
-			    .rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC};
+			    .rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC,
+			    .rtm_protocol = protocol};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
 	int r;
 
 	if (!msg)
 		return -NLE_NOMEM;
 	if ((r = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO)) >= 0 &&
-	    (r = nla_put_u32(msg, RTA_TABLE, table)) >= 0)
+	    (!table || (r = nla_put_u32(msg, RTA_TABLE, table)) >= 0))
 		r = nl_send_auto(n->strict_sk, msg);
 	nlmsg_free(msg);
 	return r < 0 ? r : dump_recv(n->strict_sk, dump_route, ctx);
 }
 
 /*
- * Routes of the given tables (all when tables is NULL). A few tables: one
- * dump each, filtered by the kernel, so that a foreign table of any size
- * costs nothing. Many: one round trip per table costs more than one dump of
- * everything, filtered here (memory still flat).
+ * Routes of the given tables (all when tables is NULL), so that a foreign
+ * table of any size costs nothing. A few tables: one dump each, filtered by
+ * the kernel. Many: main by itself, then replyroute's own routes of every
+ * table in one dump, filtered by protocol in the kernel and by table here
+ * (a foreign route in one of those tables is then seen only as the EEXIST
+ * of adding ours). Without strict checking: one dump of everything,
+ * filtered here (memory still flat).
  */
 #define DUMP_TABLES_MAX 8
 
@@ -429,22 +441,30 @@ static int dump_routes(struct rr_kroute *n, const uint32_t *tables, size_t n_tab
 		       struct dump_ctx *ctx)
 {
 	uint32_t *sorted;
+	size_t m = 0;
 	int r = 0;
 
 	if (tables && n->strict_sk && n_tables <= DUMP_TABLES_MAX) {
 		for (size_t i = 0; i < n_tables && r >= 0; i++)
-			r = dump_table(n, tables[i], ctx);
+			r = dump_filtered(n, tables[i], 0, ctx);
 		return r;
 	}
 	if (!tables)
 		return dump_part(n, RTM_GETROUTE, dump_route, ctx);
 	if (!(sorted = malloc((n_tables + 1) * sizeof(*sorted))))
 		return -NLE_NOMEM;
-	memcpy(sorted, tables, n_tables * sizeof(*sorted));
-	qsort(sorted, n_tables, sizeof(*sorted), table_cmp);
+	for (size_t i = 0; i < n_tables; i++) {
+		if (n->strict_sk && tables[i] == RT_TABLE_MAIN && r >= 0)
+			r = dump_filtered(n, RT_TABLE_MAIN, 0, ctx);
+		else
+			sorted[m++] = tables[i];
+	}
+	qsort(sorted, m, sizeof(*sorted), table_cmp);
 	ctx->tables = sorted;
-	ctx->n_tables = n_tables;
-	r = dump_part(n, RTM_GETROUTE, dump_route, ctx);
+	ctx->n_tables = m;
+	if (r >= 0)
+		r = n->strict_sk ? dump_filtered(n, 0, RR_PROTO, ctx)
+				 : dump_part(n, RTM_GETROUTE, dump_route, ctx);
 	ctx->tables = NULL;
 	free(sorted);
 	return r;
@@ -614,12 +634,12 @@ static int op_msg(const struct rr_nl_op *op, struct nl_msg **msg)
 	return -NLE_INVAL;
 }
 
-/* Acknowledgements of a window of requests, matched to them by sequence number. */
+/* The answers to a window of requests, matched to them by sequence number. */
 struct batch {
 	struct rr_nl_op *ops;
 	size_t n;
 	uint32_t first_seq;
-	size_t answered;
+	bool done; /* the last one answered: all before it were handled */
 };
 
 static struct rr_nl_op *batch_op(struct batch *b, uint32_t seq)
@@ -636,7 +656,7 @@ static int batch_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 
 	if (op) {
 		op->result = e->error;
-		b->answered++;
+		b->done |= op == &b->ops[b->n - 1];
 	}
 	return NL_SKIP;
 }
@@ -646,9 +666,9 @@ static int batch_ack(struct nl_msg *msg, void *arg)
 	struct batch *b = arg;
 	struct rr_nl_op *op = batch_op(b, nlmsg_hdr(msg)->nlmsg_seq);
 
-	if (op) {
+	if (op == &b->ops[b->n - 1]) {
 		op->result = 0;
-		b->answered++;
+		b->done = true;
 	}
 	return NL_OK;
 }
@@ -659,45 +679,75 @@ static int batch_any(struct nl_msg *msg, void *arg)
 }
 
 /*
- * Send up to KR_WINDOW requests back to back, then collect their answers:
- * one round trip per window instead of one per object. The kernel handles
- * them in order, as if sent one by one; the window keeps the answers well
- * inside the socket's receive buffer.
+ * One window: its requests in one datagram, only the last asking for an
+ * acknowledgement. The kernel handles them in order and answers a failed one
+ * whether asked or not, so the last one's answer means every request before
+ * it succeeded unless it said otherwise: two system calls for the window
+ * instead of three per object.
  */
-#define KR_WINDOW 64
+#define KR_WINDOW 128
+
+static int batch_pack(struct rr_kroute *n, struct rr_nl_op *ops, size_t count, uint32_t seq,
+		      char **buf, size_t *len)
+{
+	size_t size = 0, at = 0;
+	struct nl_msg *msgs[KR_WINDOW];
+	int r = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		struct nlmsghdr *h;
+
+		if ((r = op_msg(&ops[i], &msgs[i])) < 0) {
+			nlmsg_free(msgs[i]);
+			for (size_t j = 0; j < i; j++)
+				nlmsg_free(msgs[j]);
+			return r;
+		}
+		h = nlmsg_hdr(msgs[i]);
+		h->nlmsg_seq = seq + (uint32_t)i;
+		h->nlmsg_pid = nl_socket_get_local_port(n->sk);
+		h->nlmsg_flags |= NLM_F_REQUEST | (i == count - 1 ? NLM_F_ACK : 0);
+		size += NLMSG_ALIGN(h->nlmsg_len);
+	}
+	*buf = calloc(1, size + 1);
+	for (size_t i = 0; i < count; i++) {
+		struct nlmsghdr *h = nlmsg_hdr(msgs[i]);
+
+		if (*buf)
+			memcpy(*buf + at, h, h->nlmsg_len);
+		at += NLMSG_ALIGN(h->nlmsg_len);
+		nlmsg_free(msgs[i]);
+	}
+	*len = size;
+	return *buf ? 0 : -NLE_NOMEM;
+}
 
 static void batch_window(struct rr_kroute *n, struct nl_cb *cb, struct rr_nl_op *ops,
 			 size_t count)
 {
-	struct batch b = {.ops = ops};
-	int r = 0;
+	struct batch b = {.ops = ops, .n = count};
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
 
+	b.first_seq = nl_socket_use_seq(n->sk);
+	for (size_t i = 1; i < count; i++)
+		(void)nl_socket_use_seq(n->sk);
 	nl_cb_err(cb, NL_CB_CUSTOM, batch_err, &b);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, batch_ack, &b);
 	for (size_t i = 0; i < count; i++)
-		ops[i].result = -ECANCELED; /* not sent: an earlier one could not be */
-	for (size_t i = 0; i < count; i++) {
-		struct nl_msg *msg;
-
-		if ((r = op_msg(&ops[i], &msg)) >= 0)
-			r = nl_send_auto(n->sk, msg);
-		if (r >= 0 && b.n == 0)
-			b.first_seq = nlmsg_hdr(msg)->nlmsg_seq;
-		nlmsg_free(msg);
-		if (r < 0) {
+		ops[i].result = 0;
+	if ((r = batch_pack(n, ops, count, b.first_seq, &buf, &len)) >= 0)
+		r = nl_sendto(n->sk, buf, len);
+	free(buf);
+	while (r >= 0 && !b.done)
+		r = nl_recvmsgs(n->sk, cb);
+	if (r >= 0)
+		return;
+	/* Not sent, or the answers lost: failed, so that the engine reads and tries again. */
+	for (size_t i = 0; i < count; i++)
+		if (ops[i].result == 0)
 			ops[i].result = kr_errno(r);
-			break;
-		}
-		ops[i].result = 1; /* sent, not answered yet */
-		b.n++;
-	}
-	while (b.answered < b.n)
-		if ((r = nl_recvmsgs(n->sk, cb)) < 0)
-			break;
-	/* Unanswered (a receive error): failed, so that the engine reads and tries again. */
-	for (size_t i = 0; i < b.n; i++)
-		if (ops[i].result == 1)
-			ops[i].result = r < 0 ? kr_errno(r) : -EIO;
 }
 
 int kr_batch(struct rr_kroute *n, struct rr_nl_op *ops, size_t count)

@@ -86,7 +86,7 @@ addr_events() { # prints the median in-process reconcile time of 20 address chan
 		ip -n "$NS_HOST" addr del 198.18.200.$i/24 dev eth1
 		poll 5 eval "[ \$(grep -c 'reconcile (dirty' '$RR_LOG') -gt $((n0 + 2 * i - 1)) ]" || true
 	done
-	tail -n +$((n0 + 1)) "$RR_LOG" | grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' |
+	grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' "$RR_LOG" | tail -n +$((n0 + 1)) |
 		awk '{print $(NF-1)}' | median
 }
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
