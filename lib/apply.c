@@ -14,12 +14,16 @@
 #include "value.h"
 #include "retry.h"
 
+/* More changes than this in one apply: one line each at debug level, a summary at info. */
+#define APPLY_LOG_EACH 32
+
 /* One apply: through be (the engine's, or a printer); commit: keep what was done (not --dry-run). */
 struct apply {
 	struct rr_engine *e;
 	const struct rr_backend *be;
 	bool commit;
 	int changes, err;
+	int each; /* the level of one change's line: 7 when a summary follows */
 };
 
 /* A change made: one log line, unless it was only printed (--dry-run says it all). */
@@ -59,19 +63,16 @@ static void apply_saved_forget(struct rr_engine *e, int ifindex)
 		}
 }
 
-static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c)
+static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c, bool saved)
 {
 	struct rr_engine *e = a->e;
 	struct rr_saved_sysctl s = {.ifindex = c->ifindex, .value = c->found};
 	int r;
 
 	memcpy(s.name, c->name, IFNAMSIZ);
-	/* The value found goes to the store before it is overwritten, or never. */
-	if (a->commit && c->save && (r = store_sysctl_save(e->statedir, &s)) < 0) {
-		log_error("cannot save src_valid_mark of %s in %s: %s", VALUE_NAME_SHOWN(c->name), e->statedir,
-			  strerror(-r));
-		return apply_failed(a, r);
-	}
+	/* The value found went to the store before it is overwritten, or it is not overwritten. */
+	if (a->commit && c->save && !saved)
+		return;
 	if (a->commit && c->save)
 		apply_saved_add(e, &s);
 	r = a->be->ops->sysctl_set(a->be->data, c->name, c->value);
@@ -87,12 +88,41 @@ static void apply_sysctl_set(struct apply *a, const struct rr_sysctl_change *c)
 			   "else (drift), set to %d again", VALUE_NAME_SHOWN(c->name), c->found,
 			   c->value);
 	else
-		apply_done(a, 6, "sysctl net.ipv4.conf.%s.src_valid_mark=%d",
+		apply_done(a, a->each, "sysctl net.ipv4.conf.%s.src_valid_mark=%d",
 			   VALUE_NAME_SHOWN(c->name), c->value);
 	a->changes++;
 	for (size_t i = 0; a->commit && i < e->n_sysctls; i++)
 		if (e->sysctls[i].ifindex == c->ifindex)
 			e->sysctls[i].value = c->value;
+}
+
+/* The values found, to the store in one go, before any is overwritten. */
+static bool apply_sysctl_save(struct apply *a, const struct rr_plan *p)
+{
+	struct rr_saved_sysctl *v = calloc(p->n_sysctl_set + 1, sizeof(*v));
+	size_t n = 0;
+	int r;
+
+	if (!v) {
+		apply_failed(a, -ENOMEM);
+		return false;
+	}
+	for (size_t i = 0; a->commit && i < p->n_sysctl_set; i++) {
+		const struct rr_sysctl_change *c = &p->sysctl_set[i];
+
+		if (!c->save)
+			continue;
+		v[n] = (struct rr_saved_sysctl){.ifindex = c->ifindex, .value = c->found};
+		memcpy(v[n++].name, c->name, IFNAMSIZ);
+	}
+	r = store_sysctl_save_many(a->e->statedir, v, n);
+	free(v);
+	if (r < 0) {
+		log_error("cannot save src_valid_mark in %s: %s", a->e->statedir, strerror(-r));
+		apply_failed(a, r);
+		return false;
+	}
+	return true;
 }
 
 static void apply_sysctl_restore(struct apply *a, const struct rr_sysctl_change *c)
@@ -107,7 +137,7 @@ static void apply_sysctl_restore(struct apply *a, const struct rr_sysctl_change 
 			return apply_failed(a, r); /* kept in the store: tried again */
 		}
 		if (r == 0) {
-			apply_done(a, 6, "sysctl net.ipv4.conf.%s.src_valid_mark=%d restored",
+			apply_done(a, a->each, "sysctl net.ipv4.conf.%s.src_valid_mark=%d restored",
 				   VALUE_NAME_SHOWN(c->name), c->value);
 			a->changes++;
 		}
@@ -187,7 +217,8 @@ static void apply_nft(struct apply *a, const struct rr_desired *d, const struct 
 }
 
 /* One rule or route change; adding what exists and deleting what is gone count as converged. */
-static void apply_result(struct apply *a, int r, bool add, const char *what, const char *desc)
+static void apply_result(struct apply *a, int r, bool add, const char *what, const char *desc,
+			 int level)
 {
 	if (add && r == -EEXIST) {
 		log_debug("%s: %s exists, not ours, ignoring", what, desc);
@@ -197,10 +228,11 @@ static void apply_result(struct apply *a, int r, bool add, const char *what, con
 		log_msg(retry_stale_view(r) ? 4 : 3, "%s %s: %s", what, desc, strerror(-r));
 		apply_failed(a, r);
 	} else {
-		apply_done(a, 6, "%s: %s", what, desc);
+		apply_done(a, level, "%s: %s", what, desc);
 		a->changes++;
 	}
 }
+
 
 static int apply_one(const struct rr_backend *be, const struct rr_nl_op *op)
 {
@@ -221,6 +253,7 @@ static void apply_netlink(struct apply *a, const struct rr_plan *p)
 {
 	size_t n = p->add.n_routes + p->add.n_rules + p->del.n_rules + p->del.n_routes, k = 0;
 	struct rr_nl_op *ops = calloc(n + 1, sizeof(*ops));
+	size_t done[RR_ROUTE_DEL + 1] = {0};
 	char buf[256];
 
 	if (!ops)
@@ -248,12 +281,19 @@ static void apply_netlink(struct apply *a, const struct rr_plan *p)
 		};
 		bool add = ops[i].verb != RR_RULE_DEL && ops[i].verb != RR_ROUTE_DEL;
 
+		int before = a->changes;
+
 		if (ops[i].rule)
 			rule_format(ops[i].rule, buf, sizeof(buf));
 		else
 			route_format(ops[i].route, &a->e->view, buf, sizeof(buf));
-		apply_result(a, ops[i].result, add, what[ops[i].verb], buf);
+		apply_result(a, ops[i].result, add, what[ops[i].verb], buf, n > APPLY_LOG_EACH ? 7 : 6);
+		done[ops[i].verb] += a->changes - before;
 	}
+	if (n > APPLY_LOG_EACH)
+		apply_done(a, 6, "routes: %zu added, %zu replaced, %zu deleted; rules: %zu added, "
+			   "%zu deleted", done[RR_ROUTE_ADD], done[RR_ROUTE_REPLACE],
+			   done[RR_ROUTE_DEL], done[RR_RULE_ADD], done[RR_RULE_DEL]);
 	free(ops);
 }
 
@@ -268,16 +308,25 @@ int engine_apply(struct rr_engine *e, const struct rr_backend *be,
 			const struct rr_desired *d, const struct rr_plan *p, bool commit)
 {
 	struct apply a = {.e = e, .be = be, .commit = commit};
+	bool saved;
 
+	saved = apply_sysctl_save(&a, p);
+	a.each = p->n_sysctl_set > APPLY_LOG_EACH ? 7 : 6;
 	for (size_t i = 0; i < p->n_sysctl_set; i++)
-		apply_sysctl_set(&a, &p->sysctl_set[i]);
+		apply_sysctl_set(&a, &p->sysctl_set[i], saved);
+	if (p->n_sysctl_set > APPLY_LOG_EACH)
+		apply_done(&a, 6, "sysctl src_valid_mark=1 on %zu interfaces", p->n_sysctl_set);
 	if (p->nft == RR_NFT_DELTA || p->nft == RR_NFT_REPLACE)
 		apply_nft(&a, d, p);
 	apply_netlink(&a, p);
 	if (p->nft == RR_NFT_DELETE)
 		apply_nft(&a, d, p);
+	a.each = p->n_sysctl_restore > APPLY_LOG_EACH ? 7 : 6;
 	for (size_t i = 0; i < p->n_sysctl_restore; i++)
 		apply_sysctl_restore(&a, &p->sysctl_restore[i]);
+	if (p->n_sysctl_restore > APPLY_LOG_EACH)
+		apply_done(&a, 6, "sysctl src_valid_mark restored on %zu interfaces",
+			   p->n_sysctl_restore);
 	/* Even a partly failed apply changed the kernel: read rules and routes again. */
 	if (commit && (p->add.n_routes || p->add.n_rules || p->del.n_rules || p->del.n_routes))
 		e->pending |= RR_DIRTY_ROUTES | RR_DIRTY_RULES;

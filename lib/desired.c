@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "markrules.h"
 #include "vindex.h"
 #include "value.h"
 
@@ -250,16 +251,7 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 		.oif = link->ifindex,
 		.src = src ? src->local : (struct rr_addr){0},
 	};
-	const struct rr_rule base_rule = {
-		.family = family,
-		.priority = ic->priority,
-		.table = st->table,
-		.fwmark = ic->mark,
-		.fwmask = c->mask,
-		.protocol = proto,
-		.action = FR_ACT_TO_TBL,
-	};
-	struct rr_rule rule = base_rule;
+	struct rr_rule rule;
 	size_t first, n;
 	int ret;
 
@@ -270,15 +262,6 @@ static int iface_family(struct rr_desired *d, struct rr_iface_status *st, const 
 	if ((ret = iface_routes(d, st, x, link, &base, fi, proto)) < 0)
 		return ret;
 
-	/* The original direction of a forwarded connection is routed by main, before... */
-	rule.priority = ic->priority - 1;
-	rule.table = RT_TABLE_MAIN;
-	memcpy(rule.iifname, link->name, IFNAMSIZ);
-	if ((ret = add_rule(&d->want, &rule)) < 0)
-		return ret;
-	/* ...the rule every reply of I's connections takes: table T. */
-	if ((ret = add_rule(&d->want, &base_rule)) < 0)
-		return ret;
 	n = ic->source_rules ? vindex_addrs(x, link->ifindex, &first) : 0;
 	for (size_t k = first; k < first + n; k++) {
 		const struct rr_ifaddr *a = &x->v->addrs[x->addrs[k]];
@@ -366,48 +349,6 @@ static int dedup(struct rr_view *want)
 	return 0;
 }
 
-/*
- * The gate: a packet without any of replyroute's mark bits jumps over all of
- * replyroute's rules to the anchor, a rule that does nothing, so that it
- * walks three rules, not one per tracked interface, on its way to main (and
- * to any foreign rule after replyroute's). Source rules sit at the anchor's
- * priority: they are for unmarked traffic.
- */
-static int gate_rules(struct rr_desired *d, const struct rr_config *c, uint8_t proto)
-{
-	for (unsigned fi = 0; fi < 2; fi++) {
-		uint32_t lo = UINT32_MAX, hi = 0;
-		struct rr_rule rule = {.family = families[fi], .protocol = proto};
-		int r;
-
-		for (size_t i = 0; i < d->n_ifaces; i++) {
-			const struct rr_iface_status *st = &d->ifaces[i];
-
-			if (st->state != RR_IFACE_ACTIVE || !st->src[fi].family)
-				continue;
-			lo = st->conf->priority < lo ? st->conf->priority : lo;
-			hi = st->conf->priority > hi ? st->conf->priority : hi;
-		}
-		if (hi == 0)
-			continue;
-		for (size_t i = 0; i < d->want.n_rules; i++)
-			if (d->want.rules[i].family == rule.family &&
-			    d->want.rules[i].priority == UINT32_MAX)
-				d->want.rules[i].priority = hi + 1;
-		rule.priority = lo - 2;
-		rule.fwmask = c->mask;
-		rule.action = FR_ACT_GOTO;
-		rule.target = hi + 1;
-		if ((r = add_rule(&d->want, &rule)) < 0)
-			return r;
-		rule = (struct rr_rule){.family = families[fi], .protocol = proto, .priority = hi + 1,
-					.action = FR_ACT_NOP};
-		if ((r = add_rule(&d->want, &rule)) < 0)
-			return r;
-	}
-	return 0;
-}
-
 static const struct rr_sticky *sticky_find(const struct rr_sticky *sticky, size_t n, size_t i,
 					   const char *name)
 {
@@ -472,7 +413,7 @@ int desired_compute(const struct rr_config *c, const uint32_t *tables, const str
 		}
 		st->state = any ? RR_IFACE_ACTIVE : RR_IFACE_NO_ADDRESS;
 	}
-	if ((r = gate_rules(&d, c, proto)) < 0 || (r = dedup(&d.want)) < 0)
+	if ((r = markrules_add(&d, c, proto)) < 0 || (r = dedup(&d.want)) < 0)
 		goto fail;
 	vindex_clear(&x);
 	*ret = d;
@@ -507,6 +448,8 @@ static size_t status_append(char *buf, size_t len, size_t at, const char *fmt, .
 	return n < 0 ? at : at + (size_t)n;
 }
 
+#define DESIRED_STATUS_EACH 8
+
 void desired_status(const struct rr_desired *d, char *buf, size_t len)
 {
 	static const char *const what[] = {
@@ -521,6 +464,19 @@ void desired_status(const struct rr_desired *d, char *buf, size_t len)
 		buf[0] = '\0';
 	if (d->n_ifaces == 0)
 		status_append(buf, len, at, "no interfaces configured");
+	/* Many: counted by state, a line that fits (replyrouted --status lists them all). */
+	if (d->n_ifaces > DESIRED_STATUS_EACH) {
+		size_t n[RR_IFACE_ACTIVE + 1] = {0};
+
+		for (size_t i = 0; i < d->n_ifaces; i++)
+			n[d->ifaces[i].state]++;
+		at = status_append(buf, len, at, "%zu interfaces: %zu active", d->n_ifaces,
+				   n[RR_IFACE_ACTIVE]);
+		for (int s = RR_IFACE_ABSENT; s < RR_IFACE_ACTIVE; s++)
+			if (n[s])
+				at = status_append(buf, len, at, ", %zu %s", n[s], what[s]);
+		return;
+	}
 	for (size_t i = 0; i < d->n_ifaces; i++) {
 		const struct rr_iface_status *st = &d->ifaces[i];
 		char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN], name[VALUE_NAME_ESCAPED];

@@ -379,7 +379,13 @@ static int dump_msg(struct nl_msg *msg, void *arg)
  * silently drops a second route with the same (table, dst, tos, metric),
  * e.g. two equal-metric default routes through different interfaces.
  */
-static int dump_recv(struct nl_sock *sk, void (*fn)(struct nl_object *, void *),
+/* Only the messages of the request being answered: a late answer to another is not mixed in. */
+static int dump_seq_check(struct nl_msg *msg, void *arg)
+{
+	return nlmsg_hdr(msg)->nlmsg_seq == *(uint32_t *)arg ? NL_OK : NL_SKIP;
+}
+
+static int dump_recv(struct nl_sock *sk, uint32_t seq, void (*fn)(struct nl_object *, void *),
 		     struct dump_ctx *ctx)
 {
 	struct dump_request req = {.ctx = ctx, .fn = fn};
@@ -391,17 +397,35 @@ static int dump_recv(struct nl_sock *sk, void (*fn)(struct nl_object *, void *),
 	if (!cb)
 		return -NLE_NOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_msg, &req);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dump_seq_check, &seq);
 	r = nl_recvmsgs(sk, cb);
 	nl_cb_put(cb);
 	return r < 0 ? r : 0;
 }
 
+/* Send a dump request; its sequence number in *seq. */
+static int dump_send(struct nl_sock *sk, struct nl_msg *msg, uint32_t *seq)
+{
+	int r = nl_send_auto(sk, msg);
+
+	*seq = nlmsg_hdr(msg)->nlmsg_seq;
+	return r;
+}
+
 static int dump_part(struct rr_kroute *n, int type, void (*fn)(struct nl_object *, void *),
 		     struct dump_ctx *ctx)
 {
-	int r = nl_rtgen_request(n->sk, type, AF_UNSPEC, NLM_F_DUMP);
+	struct rtgenmsg gen = {.rtgen_family = AF_UNSPEC};
+	struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+	uint32_t seq = 0;
+	int r;
 
-	return r < 0 ? r : dump_recv(n->sk, fn, ctx);
+	if (!msg)
+		return -NLE_NOMEM;
+	if ((r = nlmsg_append(msg, &gen, sizeof(gen), NLMSG_ALIGNTO)) >= 0)
+		r = dump_send(n->sk, msg, &seq);
+	nlmsg_free(msg);
+	return r < 0 ? r : dump_recv(n->sk, seq, fn, ctx);
 }
 
 /*
@@ -415,15 +439,16 @@ static int dump_filtered(struct rr_kroute *n, uint32_t table, uint8_t protocol,
 			    .rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC,
 			    .rtm_protocol = protocol};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+	uint32_t seq = 0;
 	int r;
 
 	if (!msg)
 		return -NLE_NOMEM;
 	if ((r = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO)) >= 0 &&
 	    (!table || (r = nla_put_u32(msg, RTA_TABLE, table)) >= 0))
-		r = nl_send_auto(n->strict_sk, msg);
+		r = dump_send(n->strict_sk, msg, &seq);
 	nlmsg_free(msg);
-	return r < 0 ? r : dump_recv(n->strict_sk, dump_route, ctx);
+	return r < 0 ? r : dump_recv(n->strict_sk, seq, dump_route, ctx);
 }
 
 /*

@@ -413,13 +413,22 @@ int store_sysctl_load(const char *dir, struct rr_saved_sysctl **ret, size_t *ret
 
 int store_sysctl_save(const char *dir, const struct rr_saved_sysctl *s)
 {
-	int sfd, r;
+	return store_sysctl_save_many(dir, s, 1);
+}
 
-	if (!store_sysctl_valid(s))
-		return -EINVAL;
+int store_sysctl_save_many(const char *dir, const struct rr_saved_sysctl *v, size_t n)
+{
+	int sfd, r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!store_sysctl_valid(&v[i]))
+			return -EINVAL;
+	if (n == 0)
+		return 0;
 	if ((r = store_open(dir, "sysctl", true, &sfd)) < 0)
 		return r;
-	r = store_sysctl_write(sfd, s);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = store_sysctl_write(sfd, &v[i]);
 	close(sfd);
 	return r;
 }

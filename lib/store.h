@@ -56,6 +56,8 @@ int store_sysctl_load_report(const char *dir, struct rr_saved_sysctl **ret, size
 /* -EINVAL for a record that load would refuse. Creates the directories (0755).
  * -EEXIST when every temporary name tried is taken (planted). */
 int store_sysctl_save(const char *dir, const struct rr_saved_sysctl *s);
+/* Several at once (the directories opened once); none written when one is not valid. */
+int store_sysctl_save_many(const char *dir, const struct rr_saved_sysctl *v, size_t n);
 int store_sysctl_forget(const char *dir, int ifindex);
 
 /*

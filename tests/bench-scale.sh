@@ -16,6 +16,10 @@ need_cmd python3
 N=${1:-100}
 ns_add host
 NS_HOST=$(ns_name host)
+# The runtime directory on tmpfs, as /run is where the unit runs it.
+export RUNTIME_DIRECTORY
+RUNTIME_DIRECTORY=$(mktemp -d /dev/shm/rr-bench.XXXXXX) || fail "runtime directory"
+at_cleanup rm -rf "$RUNTIME_DIRECTORY"
 
 # Interface i: up$i (tracked) and its peer upp$i, both in host; 198.18.0.0 + 64 i.
 ip4() { # ip4 I HOST: the address HOST (1..62) of interface I's /26

@@ -554,9 +554,103 @@ static void test_assign_tables(void)
 	view_clear(&v);
 }
 
+/*
+ * The kernel's walk of the rules (fib_rules_lookup): by priority, equal ones
+ * in the order added; goto jumps to the first rule of its target priority.
+ * Returns the table the packet is looked up in first (0: none of ours
+ * decided, the walk reached past the anchor), and how many rules it visited.
+ */
+static int rule_prio_cmp(const void *a, const void *b)
+{
+	const struct rr_rule *x = *(const struct rr_rule *const *)a;
+	const struct rr_rule *y = *(const struct rr_rule *const *)b;
+
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+static uint32_t walk(const struct rr_desired *d, int family, const char *iif, uint32_t mark,
+		     unsigned *visited)
+{
+	const struct rr_rule **r = calloc(d->want.n_rules + 1, sizeof(*r));
+	size_t n = 0;
+	uint32_t table = 0;
+
+	for (size_t i = 0; i < d->want.n_rules; i++)
+		if (d->want.rules[i].family == family && !d->want.rules[i].src.family)
+			r[n++] = &d->want.rules[i];
+	qsort(r, n, sizeof(*r), rule_prio_cmp);
+	*visited = 0;
+	for (size_t i = 0; i < n && !table; i++) {
+		(*visited)++;
+		if ((mark ^ r[i]->fwmark) & r[i]->fwmask)
+			continue;
+		if (r[i]->iifname[0] && strcmp(r[i]->iifname, iif) != 0)
+			continue;
+		if (r[i]->action == FR_ACT_GOTO) {
+			size_t j = 0;
+
+			while (j < n && r[j]->priority != r[i]->target)
+				j++;
+			CHECK(j < n && j > i); /* resolved, forward */
+			i = j - 1;
+		} else if (r[i]->action == FR_ACT_TO_TBL) {
+			table = r[i]->table;
+		}
+	}
+	free(r);
+	return table;
+}
+
+/* Many interfaces: a tree of goto rules; every packet still finds its table, in few rules. */
+static void test_mark_tree(void)
+{
+	enum { N = 300 };
+	struct rr_iface_conf ic[N];
+	struct rr_config c = {.mask = 0xffff, .priority = 1000, .ifaces = ic, .n_ifaces = N};
+	struct rr_view v = {0};
+	struct rr_desired d = {0};
+	unsigned visited, most = 0;
+	uint32_t last = 0;
+
+	for (int i = 0; i < N; i++) {
+		char name[IFNAMSIZ], addr[32];
+
+		snprintf(name, sizeof(name), "up%d", i);
+		/* Marks not in order of the config, with gaps. */
+		ic[i] = iface(name, 1000 + (uint32_t)i, (uint32_t)((i * 7919) % 40000 + 1));
+		link_add(&v, 10 + i, name, UP);
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 4, (i % 4) * 64 + 1);
+		addr_add(&v, 10 + i, addr, 26, 0);
+	}
+	CHECK(desired_compute(&c, NULL, &v, PROTO, NULL, 0, &d) == 0);
+	/* 2 per interface, N - 1 tree nodes, gate and anchor. */
+	CHECK(d.want.n_rules == 3 * N + 1);
+	for (int i = 0; i < N; i++) {
+		CHECK(walk(&d, AF_INET, "lo", ic[i].mark, &visited) == ic[i].table);
+		most = visited > most ? visited : most;
+		CHECK(walk(&d, AF_INET, ic[i].name, ic[i].mark, &visited) == RT_TABLE_MAIN);
+		most = visited > most ? visited : most;
+		/* Another interface's mark arriving here: a reply, by that one's table. */
+		CHECK(walk(&d, AF_INET, ic[(i + 1) % N].name, ic[i].mark, &visited) == ic[i].table);
+	}
+	/* Depth: at most one node per bit of the mask, then the pair. */
+	CHECK(most <= 1 + 16 + 2);
+	CHECK(walk(&d, AF_INET, "lo", 0, &visited) == 0 && visited == 2); /* gate, anchor */
+	CHECK(walk(&d, AF_INET, "lo", 0x10000, &visited) == 0 && visited == 2); /* not our bits */
+	CHECK(walk(&d, AF_INET, "lo", 0xfffe, &visited) == 0); /* no such mark: falls through */
+	for (size_t i = 0; i < d.want.n_rules; i++)
+		last = d.want.rules[i].priority > last ? d.want.rules[i].priority : last;
+	CHECK(last == 998 + 3 * N); /* the anchor: right after the tree */
+	desired_clear(&d);
+	view_clear(&v);
+}
+
 int main(void)
 {
 	test_seed();
+	test_mark_tree();
 	test_learned_gateway_lowest_metric();
 	test_no_gateway();
 	test_onlink_gateway();
