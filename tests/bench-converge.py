@@ -86,4 +86,5 @@ if ROUNDS % 2:
 samples.sort()
 pct = lambda p: samples[min(len(samples) - 1, int(p * len(samples)))]
 print(f"address change -> converged, {ROUNDS} rounds: median {pct(0.5):.0f} us, "
-      f"p90 {pct(0.9):.0f} us, min {samples[0]:.0f} us, max {samples[-1]:.0f} us")
+      f"p90 {pct(0.9):.0f} us, p99 {pct(0.99):.0f} us, min {samples[0]:.0f} us, "
+      f"max {samples[-1]:.0f} us")

@@ -5,12 +5,18 @@
 #   BUILD_DIR=build tests/bench.sh [EXTRA_INTERFACES]
 #
 # Figures: wall time of `replyrouted --once` (median of 20), daemon cold start
-# to READY, in-process reconcile time, address change -> converged (median of
-# 100, measured from rtnetlink notifications), RSS, idle wakeups.
+# to READY, in-process reconcile time, address change -> converged (median and
+# p99 of 100, measured from rtnetlink notifications), an event with 100,000
+# foreign routes and with 5,000 addresses, memory, idle wakeups; then
+# bench-scale.sh (N = 100, 1000: cold start, kernel objects, RssAnon) and
+# bench-forward.sh (N = 1, 1000: forwarding, unmarked and marked).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 need_cmd python3
+# The runtime directory on tmpfs, as /run is where the unit runs it.
+RUNTIME_DIRECTORY=$(mktemp -d /dev/shm/rr-bench.XXXXXX) || fail "runtime directory"
+at_cleanup rm -rf "$RUNTIME_DIRECTORY"
 topo_seed
 EXTRA=${1:-0}
 
@@ -99,9 +105,27 @@ rss1=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
 echo "relevant event, in-process reconcile (median of 20): ${t_empty} us; with 100,000 routes in a foreign table: ${t_full} us; RSS +$((rss1 - rss0)) kB"
 ip -n "$NS_HOST" route flush table 500
 
+# 3c. An unrelated event (an address on an untracked link) with 5,000 addresses on an
+#     untracked link (eth0): the work per event must not grow with foreign state squared.
+for ((i = 0; i < 5000; i++)); do
+	echo "addr add 198.19.$((i / 250)).$((i % 250 + 1))/32 dev eth0"
+done | ip -n "$NS_HOST" -batch - || fail "5,000 addresses"
+sleep 1
+n0=$(grep -c 'reconcile (dirty' "$RR_LOG")
+for i in $(seq 10); do
+	ip -n "$NS_HOST" addr add 198.19.100.$i/32 dev eth0
+	poll 5 eval "[ \$(grep -c 'reconcile (dirty' '$RR_LOG') -gt $((n0 + i - 1)) ]" || true
+done
+grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' "$RR_LOG" | tail -n +$((n0 + 1)) |
+	awk '{print $(NF-1)}' | median |
+	xargs printf 'unrelated event with 5,000 addresses on a link, in-process reconcile (median of 10): %s us\n'
+for i in $(seq 10); do ip -n "$NS_HOST" addr del 198.19.100.$i/32 dev eth0; done
+for ((i = 0; i < 5000; i++)); do
+	echo "addr del 198.19.$((i / 250)).$((i % 250 + 1))/32 dev eth0"
+done | ip -n "$NS_HOST" -batch - || fail "removing 5,000 addresses"
+
 # 4. Memory and idleness.
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
-echo "daemon RSS: $rss kB"
+echo "daemon memory: $(grep -E 'VmRSS|RssAnon' "/proc/$RR_PID/status" | tr -s ' \t\n' ' ')"
 c0=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$RR_PID/status")
 t0=$EPOCHREALTIME
 read -r -t 5 <> <(:) || true
@@ -110,4 +134,15 @@ printf 'idle wakeups over %.1f s with nothing happening: %d\n' \
 	"$(echo "$EPOCHREALTIME - $t0" | bc -l)" $((c1 - c0))
 stop_bg "$RR_PID" TERM >/dev/null
 pass "benchmark ran"
+# 5. At scale and per packet, each in namespaces of its own (BENCH_QUICK=1: skipped).
+if [[ -z ${BENCH_QUICK:-} && $EXTRA == 0 ]]; then
+	for n in 100 1000; do
+		"$(dirname "$0")/bench-scale.sh" "$n" | grep -v '^ok\|^1\.\.\|^# all' ||
+			fail "bench-scale.sh $n"
+	done
+	for n in 1 1000; do
+		"$(dirname "$0")/bench-forward.sh" "$n" | grep -v '^ok\|^1\.\.\|^# all' ||
+			fail "bench-forward.sh $n"
+	done
+fi
 finish
