@@ -51,10 +51,10 @@ make_eth2() {
 		ip -n "$NS_HOST" addr add "$ETH2_ADDR/24" dev eth2 || fail "eth2 addresses"
 }
 
-# rules_are LINES: the replyroute rules (sorted) are exactly LINES.
+# rules_are LINES: the replyroute rules are exactly LINES.
 rules_are() {
 	local got
-	got=$(rr_rules | sort)
+	got=$(rr_rules)
 	[[ $got == "$1" ]] || { diff <(echo "$1") <(echo "$got"); return 1; }
 }
 
@@ -65,19 +65,11 @@ table_is() {
 	[[ $got == "$2" ]] || { diff <(echo "$2") <(echo "$got"); return 1; }
 }
 
-RULE1="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
-RULE2="1000:	from all fwmark 0x2/0xff lookup 101 proto 205"
-TABLE100_SEED="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
-TABLE100="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-198.18.0.0/24 dev eth2 proto 205 scope link src $ETH2_ADDR
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
-TABLE101="default via $ETH2_GW dev eth2 proto 205 src $ETH2_ADDR
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-198.18.0.0/24 dev eth2 proto 205 scope link src $ETH2_ADDR
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
+SPEC1="eth1 0x1 100"
+SPEC2="eth2 0x2 101"
+# Each table: its default and its interface's own prefix, nothing else.
+TABLE100=$(rr_want_table4 eth1 203.0.113.2 203.0.113.1 203.0.113.0/24)
+TABLE101=$(rr_want_table4 eth2 "$ETH2_ADDR" "$ETH2_GW" 198.18.0.0/24)
 
 # src_valid_mark_is IF VALUE: net.ipv4.conf.IF.src_valid_mark in host is VALUE.
 src_valid_mark_is() {
@@ -140,8 +132,8 @@ ip -n "$NS_HOST" link del eth2 || fail "cannot delete eth2"
 
 # 1. The daemon starts without eth2 and serves eth1.
 rr_start -v
-expect_ok "start: eth1's rule only" poll 5 rules_are "$RULE1"
-expect_ok "start: table 100 as designed" poll 5 table_is 100 "$TABLE100_SEED"
+expect_ok "start: eth1's rules only" poll 5 rules_are "$(rr_want_rules "$SPEC1")"
+expect_ok "start: table 100 as designed" poll 5 table_is 100 "$TABLE100"
 expect_ok "start: ready, eth2 waiting for link" \
 	poll 5 grep -Eq '^<6>ready: .*eth2: waiting for link' "$RR_LOG"
 expect_eq "start: table 101 empty" "" "$(routes host 101)"
@@ -153,13 +145,12 @@ expect_ok "start: TCP mon -> eth1" tcp_ok mon host "$HOST_ETH1_ADDR" "$PORT"
 expect_ok "the daemon is running" _rr_alive "$RR_PID"
 NFT=$(rr_nft -a)
 
-# 2. eth2 appears: its rule, table 101, src_valid_mark; eth1's table gains
-# eth2's connected prefix (DESIGN §1.3).
+# 2. eth2 appears: its rules, table 101, src_valid_mark; eth1's table does not
+# change (it holds no other interface's prefix).
 make_eth2
-expect_ok "eth2 appears: both rules" poll 5 rules_are "$RULE1
-$RULE2"
+expect_ok "eth2 appears: the rules of both" poll 5 rules_are "$(rr_want_rules "$SPEC1" "$SPEC2")"
 expect_ok "eth2 appears: table 101 as designed" poll 5 table_is 101 "$TABLE101"
-expect_ok "eth2 appears: table 100 gains eth2's prefix" poll 5 table_is 100 "$TABLE100"
+expect_ok "eth2 appears: table 100 unchanged, no prefix of eth2" table_is 100 "$TABLE100"
 expect_ok "eth2 appears: src_valid_mark eth2=1" poll 5 src_valid_mark_is eth2 1
 expect_eq "eth2 appears: nft table untouched (same handles)" "$NFT" \
 	"$(rr_nft -a)"

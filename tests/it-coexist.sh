@@ -34,7 +34,6 @@ write_conf() { # SOURCERULES
 	EOF
 }
 write_conf no
-our_rules() { rr_rules | sort; }
 
 in_ns host nft -f - <<EOF || fail "host nft table inet other"
 table inet other {
@@ -77,14 +76,14 @@ reset_rtr() { in_ns rtr nft reset counters table inet count >/dev/null || fail "
 out_ok() { tcp_from_ok host "$HOST_ETH1_ADDR" mon "$MON_ADDR" "$OUT_PORT"; }
 out_fails() { tcp_from_fails host "$HOST_ETH1_ADDR" mon "$MON_ADDR" "$OUT_PORT"; }
 
-FWMARK_RULE="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
-SOURCE_RULE="1000:	from 203.0.113.2 lookup 100 proto 205"
-BOTH_RULES=$(printf '%s\n%s\n' "$FWMARK_RULE" "$SOURCE_RULE" | sort)
-rules_are() { [[ $(our_rules) == "$1" ]]; }
+# Without and with SourceRules: the source rule sits at the anchor's priority.
+FWMARK_RULES=$(rr_want_rules "eth1 0x1 100")
+BOTH_RULES=$(rr_want_rules "eth1 0x1 100 1000 $HOST_ETH1_ADDR")
+rules_are() { [[ $(rr_rules) == "$1" ]]; }
 
 expect_ok "before: TCP to eth1 fails" tcp_fails mon host "$HOST_ETH1_ADDR" "$PORT"
 rr_start -v
-poll 5 rules_are "$FWMARK_RULE" || fail "replyrouted did not install its rule"
+poll 5 rules_are "$FWMARK_RULES" || fail "replyrouted did not install its rule"
 expect_eq "nft table inet replyroute as designed" "$RR_SEED_NFT" "$(rr_nft)"
 
 # a. Mark bits outside MarkMask survive.
@@ -118,8 +117,8 @@ expect_eq "b: SourceRules=no: nothing through eth1" 0 "$(nft_packets rtr count f
 write_conf yes
 kill -HUP "$RR_PID"
 expect_ok "b: SourceRules=yes: source rule added" poll 5 rules_are "$BOTH_RULES"
-expect_eq "b: SourceRules=yes: exactly the fwmark rule and the source rule" \
-	"$BOTH_RULES" "$(our_rules)"
+expect_eq "b: SourceRules=yes: exactly the fwmark rules and the source rule" \
+	"$BOTH_RULES" "$(rr_rules)"
 reset_rtr
 expect_ok "b: SourceRules=yes: TCP host (from $HOST_ETH1_ADDR) -> mon works" out_ok
 N=$(nft_packets rtr count from_pub)
@@ -130,12 +129,12 @@ expect_ok "b: SourceRules=yes: TCP mon -> eth1 still works" \
 
 write_conf no
 kill -HUP "$RR_PID"
-expect_ok "b: back to SourceRules=no: source rule removed" poll 5 rules_are "$FWMARK_RULE"
+expect_ok "b: back to SourceRules=no: source rule removed" poll 5 rules_are "$FWMARK_RULES"
 expect_ok "b: back to SourceRules=no: TCP host (from $HOST_ETH1_ADDR) -> mon fails again" out_fails
 
 stop_bg "$RR_PID"
 expect_eq "SIGTERM: exit status 0" 0 "$?"
-expect_eq "SIGTERM: no replyroute rule left" "" "$(our_rules)"
+expect_eq "SIGTERM: no replyroute rule left" "" "$(rr_rules)"
 expect_fail "SIGTERM: nft table inet replyroute removed" rr_nft
 expect_eq "SIGTERM: the other table is untouched" "$OTHER" \
 	"$(in_ns host nft list table inet other | grep -v packets)"

@@ -42,15 +42,11 @@ foreign_nft() {
 }
 
 # converged ADDR GW: the kernel state is exactly as designed for eth1 with
-# address ADDR/24 and gateway GW ("-": none learned, connected routes only).
+# address ADDR/24 and gateway GW ("-": none learned, eth1's prefix only).
 converged() {
-	local addr=$1 gw=$2 want
-
-	want="192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-203.0.113.0/24 dev eth1 proto 205 scope link src $addr"
-	[[ $gw != - ]] && want="default via $gw dev eth1 proto 205 src $addr
-$want"
-	rr_converged "$want"
+	local gw=$2
+	[[ $gw == - ]] && gw=
+	rr_converged "$(rr_want_table4 eth1 "$1" "$gw" 203.0.113.0/24)"
 }
 
 # withdrawn: no rule of ours, no route of ours in table 100.
@@ -222,8 +218,8 @@ in_ns host nft delete table inet replyroute || fail "k: nft delete table"
 expect_ok "k: nft table deleted: back" poll 5 converged "$ADDR" "$GW1"
 traffic "$ADDR" k
 
-# l. After all that: one rule, no duplicate; alive; SIGTERM removes it all.
-expect_eq "l: exactly one replyroute rule" 1 "$(rr_rules | grep -c .)"
+# l. After all that: eth1's rules, no duplicate; alive; SIGTERM removes it all.
+expect_eq "l: exactly eth1's rules, no duplicate" "$(rr_want_rules "eth1 0x1 100")" "$(rr_rules)"
 expect_ok "l: the daemon is still running" _rr_alive "$RR_PID"
 stop_bg "$RR_PID"
 expect_eq "l: SIGTERM: exit status 0" 0 "$?"

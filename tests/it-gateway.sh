@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Learned gateways (no Gateway= in the config), IPv4: the daemon follows the
 # lowest-metric default route of main through the tracked interface as DHCP or
-# the admin change it, keeps the connected routes only while there is none,
+# the admin change it, keeps the interface's own prefix only while there is none,
 # uses onlink for a gateway outside a /32 lease, and a plain "default dev" on a
 # point-to-point link. Topology: tests/topo-seed.sh, plus gateways and a link:
 #
@@ -37,13 +37,11 @@ for gw in 203.0.113.254 203.0.113.253; do
 	ip -n "$NS_RTR" addr add "$gw/24" dev r_pub || fail "rtr address $gw"
 done
 
-RULE1="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
-CONNECTED="192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
+RULES1=$(rr_want_rules "eth1 0x1 100")
+# eth1's own prefix, the only one in table 100 (no other interface's).
+CONNECTED=$(rr_want_table4 eth1 203.0.113.2 "" 203.0.113.0/24)
 # table100 GW: table 100 with the default via GW.
-table100() {
-	printf '%s\n%s\n' "default via $1 dev eth1 proto 205 src 203.0.113.2" "$CONNECTED"
-}
+table100() { rr_want_table4 eth1 203.0.113.2 "$1" 203.0.113.0/24; }
 # works DESC: ping and TCP from mon to eth1's address get their answers.
 works() {
 	expect_ok "$1: ping to eth1 works" ping_ok mon "$HOST_ETH1_ADDR"
@@ -60,7 +58,7 @@ expect_ok "before: ping to eth1 fails" ping_fails mon "$HOST_ETH1_ADDR"
 rr_start -v
 expect_ok "READY=1, gateway learned from main" poll 5 notified_exactly \
 	"READY=1 | STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100"
-expect_eq "rule, exactly" "$RULE1" "$(rr_rules -4)"
+expect_eq "rules, exactly" "$RULES1" "$(rr_rules -4)"
 expect_eq "table 100 with the learned gateway" "$(table100 203.0.113.1)" "$(table 100)"
 works "learned gateway"
 
@@ -120,16 +118,16 @@ ip -n "$NS_HOST" route del default via 192.0.2.1 dev eth0 metric 1
 ip -n "$NS_HOST" route del default table 300
 ip -n "$NS_HOST" route del unreachable default metric 2
 
-# 5. No default route through eth1 at all: table 100 keeps the connected routes
-#    only and STATUS says "no gateway". The rule stays (eth1 has its address),
+# 5. No default route through eth1 at all: table 100 keeps eth1's prefix only
+#    and STATUS says "no gateway". The rules stay (eth1 has its address),
 #    so a marked reply to mon finds nothing in table 100 and falls through to
 #    main, which sends it out eth0: ordinary routing, so mon gets no answer
 #    (host's rp_filter already drops the request, which comes in on eth1).
 ip -n "$NS_HOST" route del default via 203.0.113.253 dev eth1 metric 50 ||
 	fail "delete the last default via eth1"
 expect_eq "(no default left in main)" "" "$(defaults)"
-converge "no gateway: table 100 holds the connected routes only" "$CONNECTED" table 100
-expect_eq "no gateway: the rule stays" "$RULE1" "$(rr_rules -4)"
+converge "no gateway: table 100 holds eth1's prefix only" "$CONNECTED" table 100
+expect_eq "no gateway: the rules stay" "$RULES1" "$(rr_rules -4)"
 expect_ok "no gateway: STATUS says so" poll 5 notify_status_is "eth1: 203.0.113.2 no gateway, table 100"
 expect_eq "no gateway: --dry-run's status says so" "eth1: 203.0.113.2 no gateway, table 100" \
 	"$(dry_status)"
@@ -155,8 +153,7 @@ ip -n "$NS_HOST" addr add 203.0.113.2/32 dev eth1 || fail "add the /32"
 ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 onlink proto dhcp metric 100 ||
 	fail "onlink default"
 converge "/32 lease: onlink default, no connected route for a /32" \
-	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2 onlink
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2" table 100
+	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2 onlink" table 100
 expect_ok "/32 lease: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
 marked_via "/32 lease" 203.0.113.1
 works "/32 lease"
@@ -188,18 +185,11 @@ kill -HUP "$RR_PID"
 P2P_STATUS="eth1: 203.0.113.2 via 203.0.113.1, table 100; eth2: 198.18.0.2 point-to-point, table 101"
 expect_ok "p2p: READY=1 after the reload, STATUS says point-to-point" poll 5 notified_exactly \
 	"READY=1 | STATUS=$P2P_STATUS"
-expect_eq "p2p: both rules" "$RULE1
-1000:	from all fwmark 0x2/0xff lookup 101 proto 205" "$(rr_rules -4)"
-converge "p2p: table 101 has default dev eth2, scope link" \
+expect_eq "p2p: the rules of both" "$(rr_want_rules "eth1 0x1 100" "eth2 0x2 101")" "$(rr_rules -4)"
+converge "p2p: table 101 has default dev eth2, scope link, and eth2's peer route" \
 	"default dev eth2 proto 205 scope link src 198.18.0.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-198.18.0.1 dev eth2 proto 205 scope link src 198.18.0.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" table 101
-expect_eq "p2p: table 100 gains eth2's peer route" \
-	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-198.18.0.1 dev eth2 proto 205 scope link src 198.18.0.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" "$(table 100)"
+198.18.0.1 dev eth2 proto 205 scope link src 198.18.0.2" table 101
+expect_eq "p2p: table 100 unchanged (no route of eth2)" "$(table100 203.0.113.1)" "$(table 100)"
 expect_eq "p2p: no default via eth2 in main" "default via 203.0.113.1 dev eth1 proto dhcp metric 100" \
 	"$(defaults)"
 expect_eq "p2p: src_valid_mark=1 on eth2" 1 "$(sysctl_get host net.ipv4.conf.eth2.src_valid_mark)"
@@ -257,10 +247,9 @@ kill -HUP "$RR_PID"
 expect_ok "tun: READY=1 after the reload, STATUS says point-to-point" poll 5 notified_exactly \
 	"READY=1 | STATUS=$P2P_STATUS; tun0: 198.18.1.2 point-to-point, table 102"
 converge "tun: table 102 has default dev tun0, no connected route for the /32" \
-	"default dev tun0 proto 205 scope link src 198.18.1.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-198.18.0.1 dev eth2 proto 205 scope link src 198.18.0.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" table 102
+	"default dev tun0 proto 205 scope link src 198.18.1.2" table 102
+expect_eq "tun: the rules of all three" \
+	"$(rr_want_rules "eth1 0x1 100" "eth2 0x2 101" "tun0 0x3 102")" "$(rr_rules -4)"
 expect_ok "tun: ping to tun0 works" ping_ok mon 198.18.1.2
 expect_ok "tun: TCP to tun0 works" tcp_ok mon host 198.18.1.2 21
 

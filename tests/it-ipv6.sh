@@ -30,19 +30,18 @@ addr_has() {
 }
 
 V4="203.0.113.2 via 203.0.113.1"
-RULE4="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+RULE4=$(rr_want_rules "eth1 0x1 100")
 RULE6=$RULE4
-TABLE4="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
-# table6 SRC GATEWAY: the designed IPv6 table 100. Connected prefixes as the
-# kernel has them in main, no scope (IPv6 routes have none), fe80::/64 not
-# copied; eth0's prefix keeps eth0's address as its source.
+TABLE4=$(rr_want_table4 eth1 203.0.113.2 203.0.113.1 203.0.113.0/24)
+# table6 SRC GATEWAY [EXPIRES]: the designed IPv6 table 100: eth1's own
+# prefix as the kernel has it in main, no scope (IPv6 routes have none),
+# fe80::/64 not copied, no prefix of eth0; the default via GATEWAY, with
+# "expires Nsec" if EXPIRES is given (a router learned from an
+# advertisement: its lifetime is carried).
 table6() {
 	printf '%s\n' \
-		"2001:db8:2::/64 dev eth0 proto 205 src 2001:db8:2::2 metric 1024 pref medium" \
 		"2001:db8:113::/64 dev eth1 proto 205 src $1 metric 1024 pref medium" \
-		"default via $2 dev eth1 proto 205 src $1 metric 1024 pref medium"
+		"default via $2 dev eth1 proto 205 src $1 metric 1024 ${3:+expires Nsec }pref medium"
 }
 TABLE6=$(table6 "$HOST_ETH1_ADDR6" "$HOST_ETH1_GW6")
 
@@ -58,9 +57,9 @@ expect_ok "before: IPv6 management TCP works" tcp_ok mon host "$HOST_ETH0_ADDR6"
 rr_start -v
 expect_ok "READY=1 with both families in STATUS" poll 5 notified_exactly \
 	"READY=1 | STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100"
-expect_eq "IPv6 rule, exactly" "$RULE6" "$(rr_rules -6)"
-expect_eq "IPv4 rule, exactly" "$RULE4" "$(rr_rules -4)"
-expect_eq "IPv6 table 100: default, eth1's and eth0's /64, no fe80::/64" "$TABLE6" "$(table -6)"
+expect_eq "IPv6 rules, exactly" "$RULE6" "$(rr_rules -6)"
+expect_eq "IPv4 rules, exactly" "$RULE4" "$(rr_rules -4)"
+expect_eq "IPv6 table 100: default, eth1's /64 only, no fe80::/64" "$TABLE6" "$(table -6)"
 expect_eq "IPv4 table 100 as in the seed test" "$TABLE4" "$(table -4)"
 expect_eq "one nft table for both families" "$RR_SEED_NFT" "$(rr_nft)"
 expect_ok "IPv6 ping to eth1 works" ping_ok mon "$HOST_ETH1_ADDR6"
@@ -119,16 +118,16 @@ ra_default() {
 		grep -q '^default via fe80::2 dev eth1 proto ra metric 1024 expires '
 }
 poll 5 ra_default || fail "the kernel did not install the advertised default route"
-converge "router advertisement: table 100's default via fe80::2" \
-	"$(table6 "$HOST_ETH1_ADDR6" fe80::2)" table -6
+converge "router advertisement: table 100's default via fe80::2, with its lifetime" \
+	"$(table6 "$HOST_ETH1_ADDR6" fe80::2 expires)" table -6
 expect_ok "router advertisement: IPv6 TCP works" tcp_ok mon host "$HOST_ETH1_ADDR6" 21
 ra 0 || fail "cannot send a router advertisement"
 poll 5 eval "! ra_default" || fail "the kernel kept the default route of a leaving router"
-converge "router gone: table 100 keeps the IPv6 connected routes only" \
+converge "router gone: table 100 keeps eth1's IPv6 prefix only" \
 	"$(table6 "$HOST_ETH1_ADDR6" none | grep -v '^default')" table -6
 expect_ok "router gone: STATUS says IPv6 has no gateway" poll 5 notify_status_is \
 	"eth1: $V4, $HOST_ETH1_ADDR6 no gateway, table 100"
-expect_eq "router gone: the IPv6 rule stays" "$RULE6" "$(rr_rules -6)"
+expect_eq "router gone: the IPv6 rules stay" "$RULE6" "$(rr_rules -6)"
 expect_ok "router gone: IPv6 ping from mon fails (falls through to main)" \
 	ping_fails mon "$HOST_ETH1_ADDR6"
 expect_ok "router gone: IPv4 still works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
@@ -158,7 +157,7 @@ expect_eq "tentative $NEW6: STATUS still names $HOST_ETH1_ADDR6" \
 expect_ok "(the address was still tentative when checked)" addr_has host "$NEW6" tentative
 poll 15 addr_ready host "$NEW6" || fail "DAD of $NEW6 did not complete"
 converge "DAD done: source switches to $NEW6" "$(table6 "$NEW6" "$HOST_ETH1_GW6")" table -6
-expect_eq "DAD done: rule unchanged" "$RULE6" "$(rr_rules -6)"
+expect_eq "DAD done: rules unchanged" "$RULE6" "$(rr_rules -6)"
 expect_ok "DAD done: STATUS names $NEW6" poll 5 notify_status_is \
 	"eth1: $V4, $NEW6 via $HOST_ETH1_GW6, table 100"
 expect_ok "new address: IPv6 ping works" ping_ok mon "$NEW6"
@@ -169,16 +168,16 @@ ip -n "$NS_HOST" addr del "$NEW6/64" dev eth1 || fail "delete $NEW6"
 ip -n "$NS_HOST" addr del "$HOST_ETH1_ADDR6/64" dev eth1 || fail "delete $HOST_ETH1_ADDR6"
 ip -n "$NS_HOST" addr add "$HOST_ETH1_ADDR6/64" dev eth1 || fail "add $HOST_ETH1_ADDR6 again"
 addr_has host "$HOST_ETH1_ADDR6" tentative || fail "$HOST_ETH1_ADDR6 is not tentative"
-converge "only a tentative address: no IPv6 rule" "" rr_rules -6
+converge "only a tentative address: no IPv6 rules" "" rr_rules -6
 converge "only a tentative address: no IPv6 route in table 100" "" table -6
 expect_ok "only a tentative address: STATUS without IPv6" poll 5 notify_status_is \
 	"eth1: $V4, table 100"
-expect_eq "only a tentative address: IPv4 rule kept" "$RULE4" "$(rr_rules -4)"
+expect_eq "only a tentative address: IPv4 rules kept" "$RULE4" "$(rr_rules -4)"
 expect_eq "only a tentative address: IPv4 routes kept" "$TABLE4" "$(table -4)"
 expect_ok "(the address was still tentative when checked)" \
 	addr_has host "$HOST_ETH1_ADDR6" tentative
 poll 15 addr_ready host "$HOST_ETH1_ADDR6" || fail "DAD of $HOST_ETH1_ADDR6 did not complete"
-converge "DAD done: IPv6 rule back" "$RULE6" rr_rules -6
+converge "DAD done: IPv6 rules back" "$RULE6" rr_rules -6
 converge "DAD done: IPv6 table 100 as at the start" "$TABLE6" table -6
 expect_ok "DAD done: STATUS with IPv6 again" poll 5 notify_status_is \
 	"eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100"
@@ -201,12 +200,12 @@ expect_eq "dadfailed $DUP6: STATUS names $HOST_ETH1_ADDR6" \
 expect_ok "dadfailed $DUP6: IPv6 TCP to $HOST_ETH1_ADDR6 works" \
 	tcp_ok mon host "$HOST_ETH1_ADDR6" 21
 ip -n "$NS_HOST" addr del "$HOST_ETH1_ADDR6/64" dev eth1 || fail "delete $HOST_ETH1_ADDR6"
-converge "only a dadfailed address: no IPv6 rule" "" rr_rules -6
+converge "only a dadfailed address: no IPv6 rules" "" rr_rules -6
 converge "only a dadfailed address: no IPv6 route in table 100" "" table -6
 expect_eq "only a dadfailed address: IPv4 kept" "$TABLE4" "$(table -4)"
 ip -n "$NS_HOST" addr add "$HOST_ETH1_ADDR6/64" dev eth1 nodad || fail "restore $HOST_ETH1_ADDR6"
 converge "good address back: IPv6 table 100 as at the start" "$TABLE6" table -6
-converge "good address back: IPv6 rule" "$RULE6" rr_rules -6
+converge "good address back: IPv6 rules" "$RULE6" rr_rules -6
 expect_eq "no route of ours ever used $DUP6" "" "$(ours_with_src "$DUP6")"
 
 # 6. SIGTERM: everything goes, IPv6 included.

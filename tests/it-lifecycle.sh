@@ -26,7 +26,7 @@ READY1="READY=1 | $STATUS1"
 rr_start WATCHDOG_USEC=200000
 expect_ok "READY=1 with STATUS per interface" poll 5 notified "$READY1"
 expect_eq "state is there when READY is sent" \
-	"1000:	from all fwmark 0x1/0xff lookup 100 proto 205" "$(rr_rules -4)"
+	"$(rr_want_rules "eth1 0x1 100")" "$(rr_rules -4)"
 expect_ok "traffic to eth1 works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 expect_ok "WATCHDOG=1 sent when the manager asks for it" poll 3 notified "WATCHDOG=1"
 
@@ -39,9 +39,10 @@ expect_ok "reload: RELOADING=1 with MONOTONIC_USEC" \
 expect_ok "reload: READY=1 again" poll 5 notified "READY=1"
 expect_ok "reload: STATUS shows table 200" notified "via 203.0.113.1, table 200"
 expect_eq "reload: the rule now looks up table 200" \
-	"1000:	from all fwmark 0x1/0xff lookup 200 proto 205" "$(rr_rules -4)"
+	"$(rr_want_rules "eth1 0x1 200")" "$(rr_rules -4)"
 expect_eq "reload: table 100 emptied of our routes" "" "$(our_routes 100)"
-expect_eq "reload: table 200 holds them" 3 "$(our_routes 200 | wc -l)"
+expect_eq "reload: table 200 holds them: the default and eth1's prefix" \
+	"$(rr_want_table4 eth1 203.0.113.2 203.0.113.1 203.0.113.0/24)" "$(our_routes 200)"
 expect_ok "reload: traffic still works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 
 # 3. SIGHUP with a bad config: keep serving the old one, say why, READY=1.
@@ -53,7 +54,7 @@ expect_ok "bad reload: STATUS=reload failed with FILE:LINE" \
 expect_ok "bad reload: error logged with FILE:LINE" grep -q "$CONF:4:" "$RR_LOG"
 expect_fail "bad reload: no RELOADING=1" notified "RELOADING=1"
 expect_eq "bad reload: old state kept" \
-	"1000:	from all fwmark 0x1/0xff lookup 200 proto 205" "$(rr_rules -4)"
+	"$(rr_want_rules "eth1 0x1 200")" "$(rr_rules -4)"
 expect_ok "bad reload: daemon alive" kill -0 "$RR_PID"
 expect_ok "bad reload: traffic still works" ping_ok mon "$HOST_ETH1_ADDR"
 # The failure stays in STATUS while the old config runs, whatever else changes.
@@ -94,8 +95,8 @@ done
 mon_sync
 expect_eq "restarts: no rule or route deleted or added" "" "$(mon_ip_events)"
 expect_eq "restarts: nft table not replaced" "$HANDLES" "$(rr_nft -a)"
-expect_eq "restarts: exactly one rule" \
-	"1000:	from all fwmark 0x1/0xff lookup 100 proto 205" "$(rr_rules -4)"
+expect_eq "restarts: exactly the rules of eth1" \
+	"$(rr_want_rules "eth1 0x1 100")" "$(rr_rules -4)"
 expect_ok "restarts: traffic works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 
 # 6. Leftovers of a run with another config are removed at start.
@@ -103,8 +104,8 @@ write_conf 300
 rr_start
 expect_ok "start with a new table: READY" poll 5 notified "table 300"
 expect_eq "old table's leftovers removed" "" "$(our_routes 100)"
-expect_eq "one rule, for the new table" \
-	"1000:	from all fwmark 0x1/0xff lookup 300 proto 205" "$(rr_rules -4)"
+expect_eq "the rules of eth1, for the new table" \
+	"$(rr_want_rules "eth1 0x1 300")" "$(rr_rules -4)"
 stop_bg "$RR_PID" TERM
 expect_eq "final SIGTERM: exit 0" 0 "$?"
 expect_eq "final SIGTERM: src_valid_mark is the original 0" 0 \

@@ -56,34 +56,31 @@ write_conf() { # IFACE...
 	done | rr_conf
 }
 
-# want_rules IFACE...: the replyroute rules for IFACEs, sorted.
-want_rules() {
-	local i
-	for i; do
-		printf '1000:\tfrom all fwmark %s/0xff lookup %s proto 205\n' "${MARK[$i]}" "${TABLE[$i]}"
-	done | sort
-}
-our_rules() { rr_rules | sort; }
+# spec IFACE: IFACE's argument to rr_want_rules.
+spec() { echo "$1 ${MARK[$1]} ${TABLE[$1]}"; }
 
-# want_table IFACE: the routes of IFACE's table: its default route, then every
-# connected prefix of the host (all four uplinks exist throughout).
-want_table() {
-	printf 'default via %s dev %s proto 205 src %s\n' "${GW[$1]}" "$1" "${ADDR[$1]}"
-	cat <<-EOF
-		192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-		198.18.2.0/24 dev eth2 proto 205 scope link src 198.18.2.2
-		198.18.3.0/24 dev eth3 proto 205 scope link src 198.18.3.2
-		198.18.4.0/24 dev eth4 proto 205 scope link src 198.18.4.2
-		203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2
-	EOF
+# want_rules IFACE...: the replyroute rules for IFACEs, sorted as rr_rules
+# prints them (all at priority 1000: one gate and one anchor for them all).
+want_rules() {
+	local i specs=()
+	for i; do
+		specs+=("$(spec "$i")")
+	done
+	rr_want_rules "${specs[@]}"
 }
+# own_rules IFACE: IFACE's rules alone (the iif rule and the table rule).
+own_rules() { want_rules "$1" | grep -E "iif $1 |lookup ${TABLE[$1]} "; }
+
+# want_table IFACE: the routes of IFACE's table: its default route and its own
+# connected prefix, nothing of the other uplinks.
+want_table() { rr_want_table4 "$1" "${ADDR[$1]}" "${GW[$1]}" "${ADDR[$1]%.*}.0/24"; }
 
 # converged IFACE...: exactly the rules of IFACEs, exactly their tables, no
 # route of ours in the tables of the others.
 converged() {
 	local i want got bad=0
 	want=$(want_rules "$@")
-	got=$(our_rules)
+	got=$(rr_rules)
 	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
 	for i in eth1 eth2 eth3 eth4; do
 		want=
@@ -171,10 +168,10 @@ poll 5 reloaded || fail "add eth4: no RELOADING=1 then READY=1"
 mon_sync
 expect_ok "add eth4: rules and tables exactly as designed" converged eth1 eth2 eth3 eth4
 expect_eq "add eth4: rtnetlink: nothing deleted" "" "$(mon_ip_events | grep '^Deleted')"
-expect_eq "add eth4: rtnetlink: only eth4's rule and table 104 added" "" \
-	"$(mon_ip_events | grep -vE 'lookup 104 |table 104 ')"
-expect_eq "add eth4: rtnetlink: eth4's rule and all of table 104 added" \
-	"$( (want_rules eth4; want_table eth4) | sort)" \
+expect_eq "add eth4: rtnetlink: only eth4's rules and table 104 added" "" \
+	"$(mon_ip_events | grep -vE 'iif eth4 |lookup 104 |table 104 ')"
+expect_eq "add eth4: rtnetlink: eth4's rules and all of table 104 added" \
+	"$( (own_rules eth4; want_table eth4) | sort)" \
 	"$(mon_ip_events | sed -E 's/ table 104//' | sort)"
 # Required (DESIGN: a reload that adds one interface touches nothing of the
 # others). It fails while the daemon replaces the whole nft table on a change.
@@ -203,8 +200,8 @@ poll 5 reloaded || fail "remove eth2: no RELOADING=1 then READY=1"
 mon_sync
 expect_ok "remove eth2: rules and tables exactly as designed" converged eth1 eth3 eth4
 expect_eq "remove eth2: rtnetlink: nothing added" "" "$(mon_ip_events | grep -v '^Deleted')"
-expect_eq "remove eth2: rtnetlink: only eth2's rule and table 102 deleted" "" \
-	"$(mon_ip_events | grep -vE 'lookup 102 |table 102 ')"
+expect_eq "remove eth2: rtnetlink: only eth2's rules and table 102 deleted" "" \
+	"$(mon_ip_events | grep -vE 'iif eth2 |lookup 102 |table 102 ')"
 expect_eq "remove eth2: nft: nothing added (REQUIRED: incremental nft update)" "" \
 	"$(mon_nft_events | grep -vE '^(delete|destroy)')"
 expect_eq "remove eth2: nft: only eth2's objects deleted (REQUIRED: incremental nft update)" "" \

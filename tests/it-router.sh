@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The replyroute host as a router (DESIGN §1.3): a port-forward from eth1 to a
-# LAN host. The forwarded connection carries the mark in both directions, so
-# table 100 must hold the LAN prefix too, or its packets would be routed back
-# out of eth1. Topology: tests/topo-seed.sh plus a LAN behind the host.
+# LAN host. The forwarded connection carries the mark in both directions: its
+# original direction comes in on eth1 and must still reach the LAN, so the rule
+# "fwmark 0x1/0xff iif eth1 lookup main" (priority 999) sends it to main
+# before table 100, which holds only the default and eth1's own prefix (and
+# would route it back out of eth1). The replies come in on lan1, miss that
+# rule and take table 100. Topology: tests/topo-seed.sh plus a LAN behind the
+# host.
 #
 #   +---- mon ----+      +------------------- rtr -------------------+
 #   | mon0        |      | r_mon 198.51.100.1/24                     |
@@ -105,18 +109,17 @@ expect_eq "before: no reply left through eth1" 0 "$(nft_packets host count reply
 
 # 2. replyrouted running: the forward works, replies go out through eth1.
 rr_start -v
-rule_is_there() { [[ $(rr_rules) == "1000:	from all fwmark 0x1/0xff lookup 100 proto 205" ]]; }
-poll 5 rule_is_there || fail "replyrouted did not install its rule"
-TABLE100="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
-$LAN_NET dev lan1 proto 205 scope link src $LAN_GW
-203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
+RULES=$(rr_want_rules "eth1 0x1 100")
+rules_are_there() { [[ $(rr_rules) == "$RULES" ]]; }
+poll 5 rules_are_there || fail "replyrouted did not install its rules"
+TABLE100=$(rr_want_table4 eth1 203.0.113.2 203.0.113.1 203.0.113.0/24)
 table100_ok() { [[ $(rr_table 100) == "$TABLE100" ]]; }
 expect_ok "table 100 converged" poll 5 table100_ok
-expect_eq "table 100 exactly: default, eth1's prefix and the host's other connected prefixes, LAN's too" \
+expect_eq "table 100 exactly: default and eth1's own prefix, not the LAN's" \
 	"$TABLE100" "$(rr_table 100)"
-expect_eq "exactly one replyroute rule" \
-	"1000:	from all fwmark 0x1/0xff lookup 100 proto 205" "$(rr_rules)"
+expect_eq "exactly eth1's rules, the iif rule to main among them" "$RULES" "$(rr_rules)"
+expect_eq "no route to the LAN ($LAN_NET) in table 100: the original direction goes by main" \
+	"" "$(rr_table 100 | grep -F "$LAN_NET")"
 expect_eq "nft table inet replyroute as designed" "$RR_SEED_NFT" "$(rr_nft)"
 
 reset_counters

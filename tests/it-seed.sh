@@ -61,13 +61,11 @@ expect_ok "after: management path still works" ping_ok mon "$HOST_ETH0_ADDR"
 expect_ok "after: TCP on the management path works" tcp_ok mon host "$HOST_ETH0_ADDR" 22
 
 # 4. Exactly the designed state.
-expect_eq "exactly one replyroute rule" \
-	"1000:	from all fwmark 0x1/0xff lookup 100 proto 205" \
-	"$(rr_rules -4)"
+expect_eq "exactly eth1's rules: gate, iif rule to main, table rule, anchor" \
+	"$(rr_want_rules "eth1 0x1 100")" "$(rr_rules -4)"
 expect_eq "no IPv6 rule without an IPv6 address" "" "$(rr_rules -6)"
-expect_eq "table 100: default, connected prefixes, foreign route kept" \
+expect_eq "table 100: default, eth1's own prefix only, foreign route kept" \
 "default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
-192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
 198.19.1.0/24 via 192.0.2.1 dev eth0 proto static
 203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2" \
 	"$(rr_table 100 -4)"
@@ -97,7 +95,7 @@ expect_eq "second --once: state identical" "$AFTER" "$(snapshot)"
 expect_fail "the kernel refuses a duplicate of our rule" \
 	in_ns host ip rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205 2>/dev/null
 ip -n "$NS_HOST" rule add priority 1000 fwmark 0x1/0xff lookup 100 proto 205 2>/dev/null
-expect_eq "still exactly one replyroute rule" 1 "$(in_ns host ip rule show | grep -c 'lookup 100')"
+expect_eq "still exactly one rule for table 100" 1 "$(in_ns host ip rule show | grep -c 'lookup 100')"
 
 # 7. --cleanup returns everything to exactly the earlier state.
 expect_ok "--cleanup succeeds" rr --cleanup

@@ -62,20 +62,96 @@ rr_start() {
 # Kernel state in host, for exact assertions
 
 # rr_norm: filter ip's output: "proto replyroute" (iproute2 with an
-# rt_protos entry for 205) as "proto 205", trailing blanks dropped.
+# rt_protos entry for 205) as "proto 205", a route's remaining lifetime
+# ("expires 1794sec") as "expires Nsec", trailing blanks dropped.
 rr_norm() {
-	sed -E 's/proto replyroute/proto 205/g; s/[[:space:]]+$//'
+	sed -E 's/proto replyroute/proto 205/g; s/ expires -?[0-9]+sec/ expires Nsec/g; s/[[:space:]]+$//'
+}
+
+# rr_sort_rules: sort "ip rule" lines by priority, then by text: the kernel
+# lists rules of equal priority in the order they were added, which a repair
+# or a reload can change.
+rr_sort_rules() {
+	sort -t: -k1,1n -k2
 }
 
 # rr_rules [-4|-6]: replyroute's rules in host (proto 205), IPv4 then IPv6
-# unless a family is given, in the kernel's order.
+# unless a family is given, each family sorted with rr_sort_rules.
 # shellcheck disable=SC2120 # the arguments are optional
 rr_rules() {
-	if (($#)); then
-		in_ns host ip "$1" rule show
+	local fam fams=(-4 -6)
+	(($#)) && fams=("$1")
+	for fam in "${fams[@]}"; do
+		in_ns host ip "$fam" rule show | rr_norm | grep 'proto 205' | rr_sort_rules
+	done
+}
+
+# rr_want_rules [-k MASK] SPEC...: the rules replyroute installs for one
+# family, as rr_rules prints them, for the interfaces of that family that are
+# tracked and active. One SPEC an interface, a single argument
+# "IFACE MARK TABLE [PRIORITY [SOURCE...]]" (PRIORITY 1000 unless given;
+# SOURCEs: its usable addresses of the family, with SourceRules=yes). MASK is
+# MarkMask (0xff unless given). Per interface I (mark M, table T, priority P):
+#   P-1     fwmark M/K iif I lookup main   the original direction of a
+#                                          forwarded connection goes by main
+#   P       fwmark M/K lookup T            replies go by I's table
+# and once for the family (Pmin, Pmax over the SPECs):
+#   Pmin-2  fwmark 0/K goto Pmax+1         unmarked packets jump over them all
+#   Pmax+1  nop                            the anchor the gate jumps to
+#   Pmax+1  from SOURCE lookup T           source rules, after the anchor
+# No SPEC: nothing.
+rr_want_rules() {
+	_rr_want_rules "$@" | rr_sort_rules
+}
+
+# _rr_fwmark MARK MASK: as ip prints them: "fwmark M/K", or "fwmark M" when K
+# is all ones; M and K in %#x (0 is "0").
+_rr_fwmark() {
+	if (($2 == 0xffffffff)); then
+		printf 'fwmark %#x' "$1"
 	else
-		rules host
-	fi | rr_norm | grep 'proto 205'
+		printf 'fwmark %#x/%#x' "$1" "$2"
+	fi
+}
+
+_rr_want_rules() {
+	local mask=0xff spec lo=0xffffffff hi=0 i m t p a
+	local -a w src=()
+	if [[ ${1:-} == -k ]]; then
+		mask=$2
+		shift 2
+	fi
+	(($#)) || return 0
+	for spec; do
+		read -ra w <<<"$spec"
+		i=${w[0]} m=${w[1]} t=${w[2]} p=${w[3]:-1000}
+		printf '%s:\tfrom all %s iif %s lookup main proto 205\n' \
+			$((p - 1)) "$(_rr_fwmark "$m" "$mask")" "$i"
+		printf '%s:\tfrom all %s lookup %s proto 205\n' "$p" "$(_rr_fwmark "$m" "$mask")" "$t"
+		((p < lo)) && lo=$p
+		((p > hi)) && hi=$p
+		for a in "${w[@]:4}"; do
+			src+=("$a $t")
+		done
+	done
+	printf '%s:\tfrom all %s goto %s proto 205\n' $((lo - 2)) "$(_rr_fwmark 0 "$mask")" $((hi + 1))
+	printf '%s:\tfrom all nop proto 205\n' $((hi + 1))
+	for a in "${src[@]}"; do
+		printf '%s:\tfrom %s lookup %s proto 205\n' $((hi + 1)) "${a% *}" "${a#* }"
+	done
+}
+
+# rr_want_table4 IFACE SOURCE GATEWAY [PREFIX...]: replyroute's IPv4 routes
+# in IFACE's table, as ip lists them: the default via GATEWAY ("" for none),
+# then IFACE's on-link PREFIXes (from main), each with SOURCE. Nothing of
+# another interface.
+rr_want_table4() {
+	local i=$1 s=$2 gw=$3 p
+	shift 3
+	[[ -z $gw ]] || printf 'default via %s dev %s proto 205 src %s\n' "$gw" "$i" "$s"
+	for p; do
+		printf '%s dev %s proto 205 scope link src %s\n' "$p" "$i" "$s"
+	done
 }
 
 # rr_table TABLE [-4|-6]: all routes of TABLE in host (ours and foreign ones).
@@ -90,12 +166,12 @@ rr_nft() {
 }
 
 # rr_converged TABLE100: replyrouted ($RR_PID) runs and host holds exactly the
-# seed's design: the one rule, table 100 exactly TABLE100, the seed's nft
-# table, src_valid_mark=1 on eth1. Prints what differs.
+# seed's design: eth1's rules (rr_want_rules), table 100 exactly TABLE100, the
+# seed's nft table, src_valid_mark=1 on eth1. Prints what differs.
 rr_converged() {
 	local want got bad=0
 	_rr_alive "$RR_PID" || { echo "daemon is not running"; return 1; }
-	want="1000:	from all fwmark 0x1/0xff lookup 100 proto 205"
+	want=$(rr_want_rules "eth1 0x1 100")
 	got=$(rr_rules)
 	[[ $got == "$want" ]] || { echo "rules:"; diff <(echo "$want") <(echo "$got"); bad=1; }
 	got=$(rr_table 100)
@@ -126,18 +202,18 @@ rr_count_at_rtr() {
 	EOF
 }
 
-# rr_barrier: make sure the running daemon has handled every event so far. A
-# new address on eth0 adds a connected prefix to table 100; once it is there,
-# the daemon has read the kernel after everything that came before. The
-# address goes again, and so does its prefix.
+# rr_barrier: make sure the running daemon has handled every event so far. An
+# on-link prefix through eth1 in main is copied to table 100; once it is
+# there, the daemon has read the kernel after everything that came before.
+# The route goes again, and so does its copy.
 _rr_barrier=10
 rr_barrier() {
 	_rr_barrier=$((_rr_barrier + 1))
 	local net=198.18.$_rr_barrier
-	ip -n "$NS_HOST" addr add "$net.1/24" dev eth0 || fail "barrier address"
-	poll 5 eval "rr_table 100 -4 | grep -q '^$net.0/24 dev eth0 proto 205 '" ||
+	ip -n "$NS_HOST" route add "$net.0/24" dev eth1 || fail "barrier route"
+	poll 5 eval "rr_table 100 -4 | grep -q '^$net.0/24 dev eth1 proto 205 '" ||
 		fail "barrier: the daemon did not react"
-	ip -n "$NS_HOST" addr del "$net.1/24" dev eth0
+	ip -n "$NS_HOST" route del "$net.0/24" dev eth1
 	poll 5 eval "! rr_table 100 -4 | grep -q '^$net.0/24 '" ||
 		fail "barrier: route not withdrawn"
 }

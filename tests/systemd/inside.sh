@@ -44,6 +44,24 @@ rule_for()    { ip -4 rule show | grep -E "fwmark $1/0xff lookup $2( |\$)" | gre
 no_rule_for() { ! ip -4 rule show | grep -Eq "lookup $1( |\$).*$PROTO_RE"; }
 no_our_rules() { ! { ip -4 rule show; ip -6 rule show; } | grep -Eq "$PROTO_RE"; }
 default_in()  { ip -4 route show table "$1" 2>/dev/null | grep -E '^default via 203\.0\.113\.1 dev eth1( |$)' | grep -Eq "$PROTO_RE"; }
+# ours: filter ip's output: replyroute's lines, the protocol as a number
+ours() { grep -E "$PROTO_RE" | sed -E "s/proto replyroute/proto $PROTO_NUM/; s/[[:space:]]+\$//"; }
+# rules_exactly TABLE: exactly the designed IPv4 rules for eth1 (mark 0x1/0xff,
+# TABLE, priority 1000): the gate for unmarked packets, the original direction
+# of forwarded connections to main, the table rule, the anchor
+rules_exactly() {
+	[ "$(ip -4 rule show | ours | sort -t: -k1,1n)" = "$(printf '%s\n' \
+		"998:	from all fwmark 0/0xff goto 1001 proto $PROTO_NUM" \
+		"999:	from all fwmark 0x1/0xff iif eth1 lookup main proto $PROTO_NUM" \
+		"1000:	from all fwmark 0x1/0xff lookup $1 proto $PROTO_NUM" \
+		"1001:	from all nop proto $PROTO_NUM")" ]
+}
+# table_exactly TABLE: exactly the default via 203.0.113.1 and eth1's own prefix
+table_exactly() {
+	[ "$(ip -4 route show table "$1" 2>/dev/null | ours)" = "$(printf '%s\n' \
+		"default via 203.0.113.1 dev eth1 proto $PROTO_NUM src 203.0.113.2" \
+		"203.0.113.0/24 dev eth1 proto $PROTO_NUM scope link src 203.0.113.2")" ]
+}
 table_empty() { [ -z "$(ip -4 route show table "$1" 2>/dev/null)" ] && [ -z "$(ip -6 route show table "$1" 2>/dev/null)" ]; }
 nft_table()   { nft list table inet replyroute >/dev/null 2>&1; }
 no_nft_table() { ! nft_table; }
@@ -120,6 +138,8 @@ check "StatusText mentions eth1" wait_for 5 status_has eth1
 echo "# StatusText: $(prop StatusText)"
 check "ip rule: fwmark 0x1/0xff lookup 100 $PROTO_RE" wait_for 5 rule_for 0x1 100
 check "table 100: default via 203.0.113.1 dev eth1, tagged" wait_for 5 default_in 100
+check "ip rule: exactly gate, iif rule to main, table rule, anchor" wait_for 5 rules_exactly 100
+check "table 100: exactly the default and eth1's prefix" wait_for 5 table_exactly 100
 check "nft table inet replyroute exists" wait_for 5 nft_table
 check "src_valid_mark(eth1) = 1" wait_for 5 sysctl_is 1
 [ "$failed" = 0 ] || dump_state
@@ -132,6 +152,8 @@ check "rule now looks up 200" wait_for 10 rule_for 0x1 200
 check "no rule to table 100 left" wait_for 10 no_rule_for 100
 check "table 100 is empty" wait_for 10 table_empty 100
 check "table 200: default via 203.0.113.1 dev eth1" wait_for 10 default_in 200
+check "ip rule: exactly the designed rules, for table 200" wait_for 10 rules_exactly 200
+check "table 200: exactly the default and eth1's prefix" wait_for 10 table_exactly 200
 check "still active after reload" is_active
 check "same main PID after reload" [ "$(prop MainPID)" = "$PID_BEFORE" ]
 
