@@ -36,10 +36,7 @@ static void usage(FILE *f)
 
 static const char *statedir(void)
 {
-	const char *d = getenv("RUNTIME_DIRECTORY");
-
-	/* systemd may list several directories separated by ':'; ours is the only one. */
-	return d && *d && !strchr(d, ':') ? d : "/run/replyroute";
+	return config_runtime_dir();
 }
 
 /*
