@@ -564,14 +564,19 @@ const char *config_runtime_dir(void)
 	return d && *d && !strchr(d, ':') ? d : "/run/replyroute";
 }
 
-/* The lines of the file at path. */
-static int config_read_file(struct parser *p, const char *path, FILE *err)
+/*
+ * The lines of the file at path. A drop-in (dropin true) removed since its
+ * directory was listed is skipped: a hook took it back.
+ */
+static int config_read_file(struct parser *p, const char *path, bool dropin, FILE *err)
 {
 	char *buf = NULL;
 	size_t len = 0, pos = 0;
 	int r;
 
 	r = rrfile_read(path, CONFIG_FILE_MAX, &buf, &len);
+	if (r == -ENOENT && dropin)
+		return 0;
 	if (r < 0) {
 		if (err && r != -ENOMEM)
 			fprintf(err, "%s: %s\n", path, rrfile_strerror(r));
@@ -625,11 +630,11 @@ int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 
 	r = config_read_init(&p, path, env);
 	if (r >= 0)
-		r = config_read_file(&p, path, err);
+		r = config_read_file(&p, path, false, err);
 	if (r >= 0)
 		r = config_dropins(path, runtime_dir, err, &dropins, &n_dropins);
 	for (size_t i = 0; r >= 0 && i < n_dropins; i++)
-		r = config_read_file(&p, dropins[i], err);
+		r = config_read_file(&p, dropins[i], true, err);
 	if (r >= 0)
 		r = config_read_finish(&p, err, ret);
 	dropin_free(dropins, n_dropins);

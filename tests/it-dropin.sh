@@ -123,5 +123,20 @@ expect_eq "removed: table 203 is empty" "" "$(rr_table 203)"
 traffic fails eth2 198.18.2.2 "untracked again"
 traffic ok eth1 203.0.113.2 "untracked again"
 
+# 6. A storm: 20 rounds of the hook adding and removing eth2's file, each
+#    followed by a SIGHUP, none waited for; then one more add, waited for.
+log_before=$(wc -l <"$RR_LOG")
+for ((i = 0; i < 20; i++)); do
+	printf '[Interface]\nName=eth2\n' >"$RUN_D/50-eth2.conf.tmp" &&
+		mv -f "$RUN_D/50-eth2.conf.tmp" "$RUN_D/50-eth2.conf" && kill -HUP "$RR_PID"
+	rm -f "$RUN_D/50-eth2.conf" && kill -HUP "$RR_PID"
+done
+hotplug_hook eth2
+expect_ok "storm: daemon still running" _rr_alive "$RR_PID"
+expect_ok "storm: rule fwmark 0x2/0xff lookup 1000 after the last add" poll 5 rule_for 0x2 1000
+traffic ok eth2 198.18.2.2 "after the storm"
+expect_eq "storm: no reload failed, no error" "" \
+	"$(tail -n +$((log_before + 1)) "$RR_LOG" | grep -E '^<[0-3]>|reload failed')"
+
 stop_bg "$RR_PID" || expect_ok "daemon exits 0 on SIGTERM" false
 finish

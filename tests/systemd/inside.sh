@@ -328,6 +328,19 @@ check "upgraded: table 100 default route" wait_for 10 default_in 100
 check "upgraded: nft table" nft_table
 check "upgraded: src_valid_mark(eth1) = 1" sysctl_is 1
 check "upgraded: traffic" traffic_ok
+
+# --- a hot-plug hook: one file in the runtime drop-in directory, then reload ---------
+# (read by the sandboxed daemon and by ExecReload's --check, both with
+# RUNTIME_DIRECTORY=/run/replyroute; sorts after test.conf, so its Table= wins)
+mkdir -p /run/replyroute/replyroute.conf.d
+printf '[Interface]\nName=eth1\nTable=300\n' >/run/replyroute/replyroute.conf.d/zz-hotplug.conf
+check "hook: systemctl reload with a runtime drop-in" sc reload "$UNIT"
+check "hook: rule now looks up 300" wait_for 10 rule_for 0x1 300
+check "hook: table 300 default route" wait_for 10 default_in 300
+check "hook: traffic" traffic_ok
+check "hook: --check -v shows the merged config and where it came from" \
+	sh -c "$DAEMON --check -v | grep -qx '# /etc/replyroute/replyroute.conf.d/test.conf:2, /run/replyroute/replyroute.conf.d/zz-hotplug.conf:1'"
+rm /run/replyroute/replyroute.conf.d/zz-hotplug.conf
 [ "$failed" = 0 ] || dump_state
 
 # --- purge: nothing left behind -----------------------------------------------------
@@ -337,7 +350,8 @@ if out=$(dpkg --purge replyroute 2>&1); then ok "dpkg --purge replyroute"; else 
 check "purged: not installed" [ -z "$(dpkg-query -W -f '${db:Status-Status}' replyroute 2>/dev/null | grep -v not-installed)" ]
 check "purged: no replyrouted process" not pgrep -x replyrouted
 check "purged: no rule with $PROTO_RE" no_our_rules
-check "purged: table 100 empty" table_empty 100
+tables_empty() { table_empty 100 && table_empty 300; }
+check "purged: tables 100 and 300 empty" tables_empty
 check "purged: no nft table inet replyroute" no_nft_table
 check "purged: src_valid_mark(eth1) restored to $SYSCTL_ORIG" sysctl_is "$SYSCTL_ORIG"
 for f in /etc/replyroute /run/replyroute /usr/sbin/replyrouted /lib/systemd/system/$UNIT \
