@@ -301,13 +301,25 @@ write_conf 100 0x1
 check "start before the upgrade" sc start "$UNIT"
 check "before the upgrade: rule lookup 100" wait_for 10 rule_for 0x1 100
 check "before the upgrade: traffic" traffic_ok
+# unrouted_ms CURSOR: for information only (timings are not asserted), from
+# the old daemon's SIGTERM (it starts removing its state) to the new one's
+# first apply, from the journal after CURSOR.
+cursor() { journalctl -n 1 -o cat --show-cursor --no-pager | sed -n 's/^-- cursor: //p'; }
+unrouted_ms() {
+	journalctl --no-pager -o short-monotonic -u "$UNIT" --after-cursor "$1" |
+		awk -F'[][]' '/stopping on/ { t0 = $2 } /ready:/ && t0 { printf "%.0f", ($2 - t0) * 1000; exit }'
+}
+C=$(cursor)
+check "systemctl restart (for comparison)" sc restart "$UNIT"
+wait_for 10 rule_for 0x1 100
+echo "# systemctl restart: replies unrouted for $(unrouted_ms "$C") ms (SIGTERM to ready)"
 PID_BEFORE=$(prop MainPID)
 # The old package's prerm, as dpkg runs it first during the upgrade, leaves
 # the daemon running: nothing is withdrawn during the unpack.
 sh /var/lib/dpkg/info/replyroute.prerm upgrade "$V2" >/dev/null 2>&1
 kept_running() { [ "$(prop MainPID)" = "$PID_BEFORE" ] && is_active && rule_for 0x1 100; }
 check "prerm upgrade: the daemon keeps running (same PID, rule in place)" kept_running
-CURSOR=$(journalctl -n 1 -o cat --show-cursor --no-pager | sed -n 's/^-- cursor: //p')
+CURSOR=$(cursor)
 stops_since() { journalctl --no-pager -u "$UNIT" --after-cursor "$CURSOR" | grep -c 'stopping on'; }
 stopped() { [ "$(stops_since)" -ge 1 ]; }
 if out=$(dpkg -i "$DEB2" 2>&1); then ok "dpkg -i replyroute $V2 (upgrade)"; else notok "dpkg -i replyroute $V2 (upgrade)"; printf '%s\n' "$out" | diag; fi
@@ -317,10 +329,7 @@ check "upgraded: a new main PID (restarted)" [ "$(prop MainPID)" != "$PID_BEFORE
 wait_for 5 stopped # journald may not have the line yet when dpkg returns
 check "upgraded: the old daemon stopped once (restart in postinst), got $(stops_since)" \
 	[ "$(stops_since)" = 1 ]
-# For information only (timings are not asserted): from the old daemon's
-# SIGTERM (it starts removing its state) to the new one's first apply.
-journalctl --no-pager -o short-monotonic -u "$UNIT" --after-cursor "$CURSOR" |
-	awk -F'[][]' '/stopping on/ { t0 = $2 } /ready:/ && t0 { printf "# upgrade: replies unrouted for %.0f ms (SIGTERM to ready)\n", ($2 - t0) * 1000; exit }'
+echo "# upgrade: replies unrouted for $(unrouted_ms "$CURSOR") ms (SIGTERM to ready)"
 check "upgraded: the drop-in is kept" test -s "$CONF"
 check "upgraded: no .dpkg-* conffile leftovers" [ -z "$(find /etc/replyroute /etc/iproute2 -name '*.dpkg-*')" ]
 check "upgraded: rule lookup 100" wait_for 10 rule_for 0x1 100
