@@ -8,4 +8,6 @@ apt-get install -y --no-install-recommends \
 	libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev \
 	iproute2 nftables iputils-ping socat procps kmod coreutils \
 	valgrind python3 jq bc \
-	systemd-container debootstrap ca-certificates
+	systemd-container debootstrap ca-certificates \
+	debhelper dpkg-dev lintian scdoc \
+	dnsmasq-base isc-dhcp-client

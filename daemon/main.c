@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		"  -v, --verbose      log debug messages\n"
 		"  -h, --help         show this help\n"
 		"      --version      show the version\n\n"
+		"Drop-ins: FILE.d/*.conf and generated ones in $RUNTIME_DIRECTORY/NAME.d/*.conf\n"
+		"(/run/replyroute/NAME.d), read after FILE in file name order; see replyroute.conf(5).\n"
 		"Without a mode option it runs as a daemon (see replyroute.service).\n"
 		"Exit status: 0 success, 1 failure, 2 usage error, %d another instance is running,\n"
 		"%d invalid config.\n",
@@ -36,10 +38,7 @@ static void usage(FILE *f)
 
 static const char *statedir(void)
 {
-	const char *d = getenv("RUNTIME_DIRECTORY");
-
-	/* systemd may list several directories separated by ':'; ours is the only one. */
-	return d && *d && !strchr(d, ':') ? d : "/run/replyroute";
+	return config_runtime_dir();
 }
 
 /*

@@ -106,20 +106,22 @@ static void parser_duplicate(struct parser *p, enum dup_field f, size_t i, size_
 	const struct rr_iface_conf *ifc = &p->cfg->ifaces[i];
 	const struct iface_info *info = &p->info[i], *was = &p->info[first];
 
-	char shown[VALUE_NAME_ESCAPED];
+	char shown[VALUE_NAME_ESCAPED], at[PARSER_WHERE_MAX];
 
 	if (f == DUP_NAME)
-		parser_error(p, info->name, "Name=%s already used at line %u",
-			     value_name_escape(ifc->name, shown, sizeof(shown)), was->name);
+		parser_error(p, info->name, "Name=%s already used at %s",
+			     value_name_escape(ifc->name, shown, sizeof(shown)),
+			     parser_where(p, info->name, was->name, at, sizeof(at)));
 	else if (f == DUP_MARK)
-		parser_error(p, info->mark, "Mark=%s already used at line %u", info->mark_str,
-			     was->mark);
+		parser_error(p, info->mark, "Mark=%s already used at %s", info->mark_str,
+			     parser_where(p, info->mark, was->mark, at, sizeof(at)));
 	else if (parser_looks_numeric(info->table_str))
-		parser_error(p, info->table, "Table=%s already used at line %u", info->table_str,
-			     was->table);
+		parser_error(p, info->table, "Table=%s already used at %s", info->table_str,
+			     parser_where(p, info->table, was->table, at, sizeof(at)));
 	else
-		parser_error(p, info->table, "Table=%s (%" PRIu32 ") already used at line %u",
-			     info->table_str, ifc->table, was->table);
+		parser_error(p, info->table, "Table=%s (%" PRIu32 ") already used at %s",
+			     info->table_str, ifc->table,
+			     parser_where(p, info->table, was->table, at, sizeof(at)));
 }
 
 /* Each valid Name=, Table= and Mark= used twice, reported against its first use. */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "dropin.h"
 #include "iniline.h"
 #include "parser.h"
 #include "rrfile.h"
@@ -90,11 +91,23 @@ static void parser_unknown_key(struct parser *p, const char *key)
 	}
 }
 
-/* Records where key is set; false (and an error) when it already was. */
+/* Line of the current file's first line. */
+static unsigned parser_file_first(const struct parser *p)
+{
+	return p->n_files ? p->files[p->n_files - 1].first : 1;
+}
+
+/*
+ * Records where key is set; false (and an error) when it already was in this
+ * file. Set in an earlier file, it is overridden.
+ */
 static bool parser_set_once(struct parser *p, const char *key, unsigned *line)
 {
-	if (*line) {
-		parser_error(p, p->lineno, "%s= already set at line %u", key, *line);
+	char at[PARSER_WHERE_MAX];
+
+	if (*line >= parser_file_first(p)) {
+		parser_error(p, p->lineno, "%s= already set at %s", key,
+			     parser_where(p, p->lineno, *line, at, sizeof(at)));
 		return false;
 	}
 	*line = p->lineno;
@@ -131,7 +144,10 @@ static void parser_global(struct parser *p, const char *key, const char *value)
 	uint32_t v;
 
 	if (strcmp(key, "MarkMask") == 0) {
-		if (!parser_set_once(p, key, &p->mask_line) || !parser_u32(p, key, value, &v))
+		if (!parser_set_once(p, key, &p->mask_line))
+			return;
+		p->mask_ok = false;
+		if (!parser_u32(p, key, value, &v))
 			return;
 		if (v == 0) {
 			parser_error(p, p->lineno, "MarkMask=%s: must not be zero", value);
@@ -197,9 +213,12 @@ static void parser_gateway(struct parser *p, const char *value, struct rr_iface_
 		return;
 	}
 	line = a.family == AF_INET ? &info->gateway4 : &info->gateway6;
-	if (*line) {
-		parser_error(p, p->lineno, "Gateway=%s: an %s gateway is already set at line %u",
-			     value, a.family == AF_INET ? "IPv4" : "IPv6", *line);
+	if (*line >= parser_file_first(p)) {
+		char at[PARSER_WHERE_MAX];
+
+		parser_error(p, p->lineno, "Gateway=%s: an %s gateway is already set at %s", value,
+			     a.family == AF_INET ? "IPv4" : "IPv6",
+			     parser_where(p, p->lineno, *line, at, sizeof(at)));
 		return;
 	}
 	*line = p->lineno;
@@ -328,10 +347,15 @@ static void parser_section(struct parser *p, const struct iniline *l)
 		return;
 	}
 	if (strcmp(l->section, "Global") == 0) {
-		if (p->global_line)
-			parser_error(p, p->lineno, "[Global] already defined at line %u", p->global_line);
+		char at[PARSER_WHERE_MAX];
+
+		if (p->global_line >= parser_file_first(p))
+			parser_error(p, p->lineno, "[Global] already defined at %s",
+				     parser_where(p, p->lineno, p->global_line, at, sizeof(at)));
 		else
 			p->global_line = p->lineno;
+		if (parser_origin_add(p, &p->global_origin, p->lineno) < 0)
+			p->oom = true;
 		p->section = SECTION_GLOBAL;
 	} else if (strcmp(l->section, "Interface") == 0) {
 		if (!parser_add_interface(p)) {
@@ -377,7 +401,7 @@ static int config_read_line(struct parser *p, const char *line, size_t len)
 		parser_error(p, p->lineno, "NUL character in line");
 		return p->oom ? -ENOMEM : 0;
 	}
-	if (p->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+	if (p->lineno == parser_file_first(p) && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
 		line += 3;
 		len -= 3;
 	}
@@ -416,6 +440,50 @@ static int config_read_line(struct parser *p, const char *line, size_t len)
 	return p->oom ? -ENOMEM : 0;
 }
 
+/* Every message as FILE:LINE, in reading order. */
+static void config_write_errors(struct parser *p, FILE *err)
+{
+	if (p->n_files < 2) {
+		diag_write(&p->errors, p->name, err);
+		return;
+	}
+	diag_sort(&p->errors);
+	for (size_t i = 0; err && i < p->errors.n; i++) {
+		unsigned l;
+		const struct parser_file *f = parser_file_of(p, p->errors.v[i].line, &l);
+
+		fprintf(err, "%s:%u: %s\n", f ? f->name : p->name, l, p->errors.v[i].text);
+	}
+	if (err && p->errors.full)
+		fprintf(err, "%s: too many errors, giving up\n", p->name);
+}
+
+/* The file names and, with drop-ins, the origins move into the config. */
+static int config_keep_files(struct parser *p)
+{
+	struct rr_config *c = p->cfg;
+
+	c->files = calloc(p->n_files + 1, sizeof(*c->files));
+	if (!c->files)
+		return -ENOMEM;
+	for (; c->n_files < p->n_files; c->n_files++) {
+		c->files[c->n_files] = p->files[c->n_files].name;
+		p->files[c->n_files].name = NULL;
+	}
+	if (p->n_files < 2)
+		return 0;
+	c->origins = calloc(c->n_ifaces + 1, sizeof(*c->origins));
+	if (!c->origins)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		c->origins[i] = p->info[i].origin;
+		p->info[i].origin = NULL;
+	}
+	c->global_origin = p->global_origin;
+	p->global_origin = NULL;
+	return 0;
+}
+
 /*
  * Every error, in line order, or the config. 0, -EINVAL (errors written to
  * err) or -ENOMEM; *ret is only set on success.
@@ -424,24 +492,48 @@ static int config_read_finish(struct parser *p, FILE *err, struct rr_config **re
 {
 	if (p->oom)
 		return -ENOMEM;
-	parser_check(p);
+	parser_merge(p);
+	if (!p->oom)
+		parser_check(p);
 	if (p->oom)
 		return -ENOMEM;
 	if (p->errors.n > 0) {
-		diag_write(&p->errors, p->name, err);
+		config_write_errors(p, err);
 		return -EINVAL;
 	}
 	p->cfg->path = strdup(p->name);
-	if (!p->cfg->path)
+	if (!p->cfg->path || config_keep_files(p) < 0)
 		return -ENOMEM;
 	*ret = p->cfg;
 	p->cfg = NULL;
 	return 0;
 }
 
+/* The next lines are name's. 0 or -ENOMEM. */
+static int config_file_begin(struct parser *p, const char *name)
+{
+	struct parser_file *v = realloc(p->files, (p->n_files + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	p->files = v;
+	v[p->n_files] = (struct parser_file) { .name = strdup(name), .first = p->lineno + 1 };
+	if (!v[p->n_files].name)
+		return -ENOMEM;
+	p->n_files++;
+	p->section = SECTION_NONE;
+	return 0;
+}
+
 static void parser_done(struct parser *p)
 {
 	diag_clear(&p->errors);
+	for (size_t i = 0; p->cfg && i < p->cfg->n_ifaces; i++)
+		free(p->info[i].origin);
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i].name);
+	free(p->files);
+	free(p->global_origin);
 	free(p->info);
 	free(p->line);
 	rttables_clear(&p->rt);
@@ -462,6 +554,8 @@ int config_load_buffer(const char *name, const char *buf, size_t len,
 		return -EINVAL;
 
 	r = config_read_init(&p, name, env);
+	if (r >= 0)
+		r = config_file_begin(&p, name);
 	while (r >= 0 && pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = nl ? (size_t) (nl - (buf + pos)) : len - pos;
@@ -475,11 +569,70 @@ int config_load_buffer(const char *name, const char *buf, size_t len,
 	return r;
 }
 
+const char *config_runtime_dir(void)
+{
+	const char *d = getenv("RUNTIME_DIRECTORY");
+
+	/* systemd may list several directories separated by ':'; ours is the only one. */
+	return d && *d && !strchr(d, ':') ? d : "/run/replyroute";
+}
+
+/*
+ * The lines of the file at path. A drop-in (dropin true) removed since its
+ * directory was listed is skipped: a hook took it back.
+ */
+static int config_read_file(struct parser *p, const char *path, bool dropin, FILE *err)
+{
+	char *buf = NULL;
+	size_t len = 0, pos = 0;
+	int r;
+
+	r = rrfile_read(path, CONFIG_FILE_MAX, &buf, &len);
+	if (r == -ENOENT && dropin)
+		return 0;
+	if (r < 0) {
+		if (err && r != -ENOMEM)
+			fprintf(err, "%s: %s\n", path, rrfile_strerror(r));
+		return r;
+	}
+	r = config_file_begin(p, path);
+	while (r >= 0 && pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t) (nl - (buf + pos)) : len - pos;
+
+		r = config_read_line(p, buf + pos, n);
+		pos += n + 1;
+	}
+	free(buf);
+	return r;
+}
+
+/* PATH.d/ and RUNTIME_DIR/BASENAME.d/: the drop-ins of path, in reading order. */
+static int config_dropins(const char *path, const char *runtime_dir, FILE *err, char ***ret,
+			  size_t *ret_n)
+{
+	const char *base = strrchr(path, '/');
+	char *dirs[2] = { NULL, NULL };
+	size_t n = 1;
+	int r = -ENOMEM;
+
+	base = base ? base + 1 : path;
+	if (asprintf(&dirs[0], "%s.d", path) < 0)
+		dirs[0] = NULL;
+	else if (!runtime_dir || asprintf(&dirs[n++], "%s/%s.d", runtime_dir, base) >= 0)
+		r = dropin_list((const char *const *)dirs, n, err, ret, ret_n);
+	free(dirs[0]);
+	free(dirs[1]);
+	return r;
+}
+
 int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 		struct rr_config **ret)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	const char *runtime_dir = env ? env->runtime_dir : config_runtime_dir();
+	struct parser p;
+	char **dropins = NULL;
+	size_t n_dropins = 0;
 	int r;
 
 	if (!ret)
@@ -488,14 +641,17 @@ int config_load(const char *path, const struct rr_config_env *env, FILE *err,
 	if (!path)
 		path = RR_DEFAULT_CONFIG;
 
-	r = rrfile_read(path, CONFIG_FILE_MAX, &buf, &len);
-	if (r < 0) {
-		if (err && r != -ENOMEM)
-			fprintf(err, "%s: %s\n", path, rrfile_strerror(r));
-		return r;
-	}
-	r = config_load_buffer(path, buf, len, env, err, ret);
-	free(buf);
+	r = config_read_init(&p, path, env);
+	if (r >= 0)
+		r = config_read_file(&p, path, false, err);
+	if (r >= 0)
+		r = config_dropins(path, runtime_dir, err, &dropins, &n_dropins);
+	for (size_t i = 0; r >= 0 && i < n_dropins; i++)
+		r = config_read_file(&p, dropins[i], true, err);
+	if (r >= 0)
+		r = config_read_finish(&p, err, ret);
+	dropin_free(dropins, n_dropins);
+	parser_done(&p);
 	return r;
 }
 
@@ -503,6 +659,13 @@ void config_free(struct rr_config *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n_files; i++)
+		free(c->files[i]);
+	for (size_t i = 0; c->origins && i < c->n_ifaces; i++)
+		free(c->origins[i]);
+	free(c->files);
+	free(c->origins);
+	free(c->global_origin);
 	free(c->ifaces);
 	free(c->named_tables);
 	free(c->path);

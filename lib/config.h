@@ -36,6 +36,16 @@ struct rr_config {
 	size_t n_ifaces;
 	uint32_t *named_tables; /* numbers named in rt_tables: never allocated */
 	size_t n_named_tables;
+	/* The files read, the main one first, then its drop-ins in reading order. */
+	char **files;
+	size_t n_files;
+	/*
+	 * With drop-ins (n_files > 1), where each section came from, as
+	 * "FILE:LINE" of its headers, ", " between; else NULL. origins has one
+	 * per interface; global_origin is NULL when no file has a [Global].
+	 */
+	char *global_origin;
+	char **origins;
 };
 
 /* Where automatic table numbers start. */
@@ -44,10 +54,23 @@ struct rr_config {
 /* Where table names are looked up; tests point it elsewhere. */
 struct rr_config_env {
 	const char *rt_tables_dir; /* default "/etc/iproute2" */
+	/*
+	 * Generated drop-ins are read from RUNTIME_DIR/BASENAME.d/, BASENAME
+	 * the config file's name; NULL: none. With env NULL: config_runtime_dir().
+	 */
+	const char *runtime_dir;
 };
 
+/* $RUNTIME_DIRECTORY (systemd's, when it names one directory), else /run/replyroute. */
+const char *config_runtime_dir(void);
+
 /*
- * Parse the file at path. On success returns 0 and *ret owns a config.
+ * Parse the file at path, then its drop-ins: every *.conf in PATH.d/ and in
+ * RUNTIME_DIR/BASENAME.d/ (see rr_config_env), one per file name (PATH.d's
+ * wins; a symlink to /dev/null masks the name), all read in the order of
+ * their file names. A later file overrides an earlier one key by key: [Global]
+ * keys, and the keys of an [Interface] of the same Name=. Line numbers in
+ * messages are each file's. On success returns 0 and *ret owns a config.
  * On any error returns -EINVAL (bad config, every problem written to err as
  * "FILE:LINE: message\n") or another negative errno (file unreadable, not
  * a regular file (see rrfile.h) or over 4 MiB, also written to err as

@@ -42,10 +42,15 @@ static int diag_compare(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-void diag_write(struct diag *d, const char *name, FILE *f)
+void diag_sort(struct diag *d)
 {
 	if (d->n > 0)
 		qsort(d->v, d->n, sizeof(*d->v), diag_compare);
+}
+
+void diag_write(struct diag *d, const char *name, FILE *f)
+{
+	diag_sort(d);
 	for (size_t i = 0; f && i < d->n; i++)
 		fprintf(f, "%s:%u: %s\n", name, d->v[i].line, d->v[i].text);
 	if (f && d->full)

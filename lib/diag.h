@@ -38,3 +38,5 @@ int diag_addv(struct diag *d, unsigned line, const char *fmt, va_list ap)
  */
 void diag_write(struct diag *d, const char *name, FILE *f);
 void diag_clear(struct diag *d);
+/* Sorts d by line (messages of one line in their order of arrival). */
+void diag_sort(struct diag *d);

@@ -33,10 +33,24 @@ struct iface_info {
 	bool name_ok, table_ok, mark_ok;
 	char table_str[CONFIG_LINE_MAX + 1];
 	char mark_str[CONFIG_LINE_MAX + 1];
+	char *origin; /* "FILE:LINE" of its section headers, ", " between */
+	bool merged;  /* folded into an earlier section of the same Name= */
+};
+
+/*
+ * One file of the config: the main file, then its drop-ins. Line numbers run
+ * on from one file to the next (the first line of files[k] is number first),
+ * so that a line number alone says where, and messages sort in reading order.
+ */
+struct parser_file {
+	char *name;
+	unsigned first;
 };
 
 struct parser {
-	const char *name; /* of the file, for messages */
+	const char *name; /* of the main file, for messages */
+	struct parser_file *files;
+	size_t n_files;
 	char *line;	  /* the current line, copied to be cut up */
 	size_t line_size;
 	unsigned lineno;
@@ -44,6 +58,7 @@ struct parser {
 
 	enum section section;
 	unsigned global_line, mask_line, priority_line;
+	char *global_origin; /* "FILE:LINE" of the [Global] headers, ", " between */
 	bool mask_ok;
 
 	struct rr_config *cfg;
@@ -72,3 +87,22 @@ bool parser_rttables(struct parser *p, unsigned line, const char *what);
 
 /* Required keys, mask, duplicates, automatic marks, names to avoid. */
 void parser_check(struct parser *p);
+
+/* The file that line is in, and line's number in it. */
+const struct parser_file *parser_file_of(const struct parser *p, unsigned line, unsigned *local);
+
+/* Room for parser_where()'s result. */
+#define PARSER_WHERE_MAX (4096 + 32)
+
+/*
+ * Where line is, seen from a message about line from: "line N" in the same
+ * file, "FILE:N" in another. Into buf, which is returned.
+ */
+const char *parser_where(const struct parser *p, unsigned from, unsigned line, char *buf,
+			 size_t size);
+
+/* Appends "FILE:LINE" of line to *s, after ", ". 0 or -ENOMEM. */
+int parser_origin_add(const struct parser *p, char **s, unsigned line);
+
+/* Fold each [Interface] of a drop-in into the earlier one of the same Name=. */
+void parser_merge(struct parser *p);

@@ -1,13 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# run-golden.sh CONF_PRINT SRCDIR good|bad
+# run-golden.sh CONF_PRINT SRCDIR good|bad|dropin
 #
 # For each SRCDIR/KIND/NAME.conf, run CONF_PRINT on it (from SRCDIR, with a
 # relative path, so the file names in error messages are always KIND/NAME.conf)
 # with SRCDIR/iproute2 as the rt_tables directory, and compare stdout with
 # KIND/NAME.out. good cases must exit 0 and print a config that reads back to
 # itself; bad cases must exit 78. stderr must stay empty (sanitizer reports).
+#
+# dropin: each SRCDIR/dropin/NAME/ holds replyroute.conf, its drop-ins in
+# replyroute.conf.d/ and generated ones in run/replyroute.conf.d/ (run/ is the
+# runtime directory); conf-print reads them all and its output is compared
+# with dropin/NAME.out. NAME good-* must exit 0, bad-* 78. No read-back: the
+# merged output of several files names them.
 #
 # RR_TEST_WRAPPER="valgrind -q --leak-check=full --error-exitcode=99" runs
 # CONF_PRINT under valgrind; RR_GOLDEN_UPDATE=1 rewrites the .out files.
@@ -20,7 +26,8 @@ kind=$3
 case $kind in
 good) want_rc=0 ;;
 bad) want_rc=78 ;;
-*) echo "usage: $0 CONF_PRINT SRCDIR good|bad" >&2; exit 2 ;;
+dropin) ;;
+*) echo "usage: $0 CONF_PRINT SRCDIR good|bad|dropin" >&2; exit 2 ;;
 esac
 
 case $conf_print in
@@ -32,9 +39,9 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cd "$srcdir" || exit 1
 
-# run INPUT: stdout to $tmp/out, fails on a wrong exit status or any stderr
+# run INPUT [RUNTIME_DIR]: stdout to $tmp/out, fails on a wrong exit status or any stderr
 run() {
-	${RR_TEST_WRAPPER:-} "$conf_print" "$1" iproute2 >"$tmp/out" 2>"$tmp/err"
+	${RR_TEST_WRAPPER:-} "$conf_print" "$1" iproute2 ${2:+"$2"} >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" -ne "$want_rc" ]; then
 		echo "FAIL $1: exit status $rc, expected $want_rc"
@@ -49,37 +56,53 @@ run() {
 	return 0
 }
 
+# golden CASE EXPECTED INPUT [RUNTIME_DIR]: run INPUT, compare with EXPECTED
+golden() {
+	run "$3" ${4:+"$4"} || return 1
+	if [ "${RR_GOLDEN_UPDATE:-0}" = 1 ]; then
+		cp "$tmp/out" "$2"
+	fi
+	if ! diff -u "$2" "$tmp/out"; then
+		echo "FAIL $1: output differs from $2"
+		return 1
+	fi
+}
+
 failed=0
 count=0
-for conf in "$kind"/*.conf; do
-	[ -e "$conf" ] || continue
+if [ "$kind" = dropin ]; then
+	cases=$(ls -d dropin/*/ 2>/dev/null)
+else
+	cases=$(ls "$kind"/*.conf 2>/dev/null)
+fi
+for case in $cases; do
 	count=$((count + 1))
-	expected=${conf%.conf}.out
-
-	run "$conf" || { failed=$((failed + 1)); continue; }
-	if [ "${RR_GOLDEN_UPDATE:-0}" = 1 ]; then
-		cp "$tmp/out" "$expected"
-	fi
-	if ! diff -u "$expected" "$tmp/out"; then
-		echo "FAIL $conf: output differs from $expected"
-		failed=$((failed + 1))
-		continue
-	fi
+	case $case in
+	dropin/*)
+		case=${case%/}
+		case ${case##*/} in bad-*) want_rc=78 ;; *) want_rc=0 ;; esac
+		golden "$case" "$case.out" "$case/replyroute.conf" "$case/run" ||
+			{ failed=$((failed + 1)); continue; }
+		;;
+	*)
+		golden "$case" "${case%.conf}.out" "$case" || { failed=$((failed + 1)); continue; }
+		;;
+	esac
 	if [ "$kind" = good ]; then
 		# The normalised form is itself a valid config that prints the same.
 		cp "$tmp/out" "$tmp/roundtrip.conf"
 		run "$tmp/roundtrip.conf" || { failed=$((failed + 1)); continue; }
-		if ! diff -u "$expected" "$tmp/out"; then
-			echo "FAIL $conf: normalised output does not read back to itself"
+		if ! diff -u "${case%.conf}.out" "$tmp/out"; then
+			echo "FAIL $case: normalised output does not read back to itself"
 			failed=$((failed + 1))
 			continue
 		fi
 	fi
-	echo "ok   $conf"
+	echo "ok   $case"
 done
 
 if [ "$count" -eq 0 ]; then
-	echo "no $kind/*.conf cases in $srcdir"
+	echo "no $kind cases in $srcdir"
 	exit 1
 fi
 echo "$((count - failed))/$count $kind cases passed"

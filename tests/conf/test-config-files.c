@@ -168,6 +168,39 @@ static void test_error_cap(void)
 	free(conf);
 }
 
+/* config_load(conf) fails with r and the message "PATH: WHY". */
+static void check_load_error(const char *conf, int r, const char *path, const char *why)
+{
+	char *want, *errors = NULL;
+
+	CHECK(load(conf, NULL, &errors) == r);
+	if (asprintf(&want, "%s: %s\n", path, why) < 0)
+		exit(1);
+	CHECK(errors && strcmp(errors, want) == 0);
+	free(errors);
+	free(want);
+}
+
+/* Drop-ins: a directory among them is refused; a drop-in "directory" that is a file too. */
+static void test_dropins_not_regular(void)
+{
+	char *conf = path_in("d.conf"), *dir = path_in("d.conf.d"), *sub = path_in("d.conf.d/x.conf");
+
+	write_file(conf, "[Interface]\nName=eth1\n");
+	CHECK(mkdir(dir, 0700) == 0 && mkdir(sub, 0700) == 0);
+	check_load_error(conf, -EISDIR, sub, "Is a directory");
+	rmdir(sub);
+	rmdir(dir);
+
+	write_file(dir, "");
+	check_load_error(conf, -ENOTDIR, dir, "Not a directory");
+	unlink(dir);
+	unlink(conf);
+	free(conf);
+	free(dir);
+	free(sub);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -178,6 +211,7 @@ int main(void)
 	test_too_big();
 	test_rt_tables_not_regular();
 	test_error_cap();
+	test_dropins_not_regular();
 	rmdir(tmpdir);
 	return check_done("config file");
 }

@@ -1,14 +1,31 @@
 #!/bin/bash
-# Assertions against replyroute.service under a real systemd.  Run as root
-# inside a throw-away container/VM with a private network namespace (run.sh
-# does that); it creates the veth pair eth1/peer1 and overwrites
-# /etc/replyroute/replyroute.conf.  Prints "ok - ..." / "not ok - ..." and a
-# closing "N passed, N failed" line; exits non-zero when anything failed.
+# Assertions against the replyroute package and its unit under a real
+# systemd.  Run as root inside a throw-away container/VM with a private
+# network namespace (run.sh does that), with the packages in $DEBS
+# (replyroute_*.deb, upgrade/replyroute_*.deb).  It installs the package,
+# configures it with one drop-in, reloads, checks traffic, exercises the unit
+# (reload, failed reload, stop, watchdog, config error, security), upgrades
+# and purges, checking the kernel state at each step.  Prints "ok - ..." /
+# "not ok - ..." and a closing "N passed, N failed" line; exits non-zero when
+# anything failed.
+#
+#   rrwrong            container                          rrpeer
+#   peer0 192.0.2.1 -- eth0 192.0.2.2                     198.51.100.10/32 (lo)
+#                      198.51.100.0/24 via 192.0.2.1      default via 203.0.113.2
+#                      eth1 203.0.113.2 (rp_filter=1) -- peer1 203.0.113.1
+#
+# The way back to the client 198.51.100.10 is eth0, a dead end: its pings to
+# 203.0.113.2 (arriving on eth1) are answered only once replyroute tracks eth1.
+# rrpeer stands for a router: it asks ARP from its interface address
+# (arp_announce=2), or strict rp_filter on eth1 would drop its ARP requests.
 set -u
 export LC_ALL=C SYSTEMD_PAGER='' SYSTEMD_COLORS=0
 
 UNIT=replyroute.service
-CONF=/etc/replyroute/replyroute.conf
+DEBS=${DEBS:-/mnt/replyroute-debs}
+MAIN_CONF=/etc/replyroute/replyroute.conf
+# The test's config is a drop-in: the shipped conffile stays as installed.
+CONF=/etc/replyroute/replyroute.conf.d/test.conf
 DROPIN_DIR=/run/systemd/system/$UNIT.d
 SYSCTL=/proc/sys/net/ipv4/conf/eth1/src_valid_mark
 MAX_EXPOSURE=2.0
@@ -95,26 +112,69 @@ cleanup() {
 	systemctl daemon-reload
 	systemctl stop "$UNIT" 2>/dev/null
 	ip link del eth1 2>/dev/null
+	ip netns del rrpeer 2>/dev/null
+	ip netns del rrwrong 2>/dev/null
 }
 trap cleanup EXIT
 
 echo "# $(systemctl --version | head -n1)"
 echo "# $(systemctl show -p ExecStart --value "$UNIT" | head -n1)"
 
-# --- network: a veth pair inside this (private) network namespace ---------------
+# --- network (drawn above) -----------------------------------------------------------
 ip link del eth1 2>/dev/null
-if ! { ip link add name eth1 type veth peer name peer1 &&
-	ip addr add 203.0.113.2/24 dev eth1 &&
-	ip addr add 203.0.113.1/24 dev peer1 &&
-	ip link set peer1 up && ip link set eth1 up; }; then
-	echo "Bail out! cannot create the veth pair"
+ip netns del rrpeer 2>/dev/null
+ip netns del rrwrong 2>/dev/null
+if ! { ip netns add rrpeer && ip netns add rrwrong &&
+	ip link add name eth1 type veth peer name peer1 netns rrpeer &&
+	ip link add name eth0 type veth peer name peer0 netns rrwrong &&
+	ip addr add 203.0.113.2/24 dev eth1 && ip addr add 192.0.2.2/24 dev eth0 &&
+	ip link set eth1 up && ip link set eth0 up &&
+	ip -n rrpeer link set lo up && ip -n rrpeer link set peer1 up &&
+	ip -n rrpeer addr add 203.0.113.1/24 dev peer1 &&
+	ip -n rrpeer addr add 198.51.100.10/32 dev lo &&
+	ip -n rrpeer route add default via 203.0.113.2 &&
+	ip netns exec rrpeer sysctl -qw net.ipv4.conf.all.arp_announce=2 &&
+	ip -n rrwrong link set peer0 up && ip -n rrwrong addr add 192.0.2.1/24 dev peer0 &&
+	wait_for 10 sh -c 'ip -4 route show dev eth0 | grep -q 192.0.2.0/24' &&
+	ip route add 198.51.100.0/24 via 192.0.2.1 dev eth0 &&
+	sysctl -qw net.ipv4.conf.eth1.rp_filter=1; }; then
+	echo "Bail out! cannot build the network"
 	exit 1
 fi
 wait_for 10 sh -c 'ip -4 route show dev eth1 | grep -q 203.0.113.0/24'
 SYSCTL_ORIG=$(cat "$SYSCTL")
 check "eth1 starts with src_valid_mark=0" [ "$SYSCTL_ORIG" = 0 ]
 
+# traffic_ok: the client's pings from 198.51.100.10 to 203.0.113.2 are answered
+traffic_ok()    { ip netns exec rrpeer ping -n -q -c 2 -i 0.2 -W 2 -I 198.51.100.10 203.0.113.2 >/dev/null 2>&1; }
+traffic_fails() { ! ip netns exec rrpeer ping -n -q -c 2 -i 0.2 -W 1 -I 198.51.100.10 203.0.113.2 >/dev/null 2>&1; }
+# untouched: nothing of replyroute's in the kernel, src_valid_mark as it was
+untouched() { no_our_rules && no_nft_table && table_empty 100 && sysctl_is "$SYSCTL_ORIG"; }
+check "before the package: the client's pings are not answered (way back via eth0)" traffic_fails
+
+# --- install: changes nothing until an interface is configured --------------------------
+debs=("$DEBS"/replyroute_*.deb "$DEBS"/upgrade/replyroute_*.deb)
+DEB1=${debs[0]} DEB2=${debs[1]}
+V1=$(dpkg-deb -f "$DEB1" Version)
+V2=$(dpkg-deb -f "$DEB2" Version)
+echo "# packages: $V1, upgrade to $V2"
+if out=$(dpkg -i "$DEB1" 2>&1); then ok "dpkg -i replyroute $V1"; else notok "dpkg -i replyroute $V1"; printf '%s\n' "$out" | diag; fi
+check "installed: version $V1" [ "$(dpkg-query -W -f '${Version}' replyroute)" = "$V1" ]
+check "installed: unit enabled" [ "$(systemctl is-enabled "$UNIT")" = enabled ]
+check "installed: unit active" wait_for 10 is_active
+check "installed: StatusText 'no interfaces configured'" wait_for 5 status_has 'no interfaces configured'
+check "installed: nothing in the kernel (rules, routes, nft, src_valid_mark)" untouched
+check "installed: the client's pings still unanswered" traffic_fails
+conffiles=$(dpkg-query -W -f '${Conffiles}' replyroute)
+check "conffile: $MAIN_CONF" grep -q "^ $MAIN_CONF " <<<"$conffiles"
+check "conffile: /etc/iproute2/rt_protos.d/replyroute.conf" grep -q "^ /etc/iproute2/rt_protos.d/replyroute.conf " <<<"$conffiles"
+check "man pages replyrouted(8), replyroute.conf(5) installed" \
+	test -s /usr/share/man/man8/replyrouted.8.gz -a -s /usr/share/man/man5/replyroute.conf.5.gz
+check "ip names protocol 205 replyroute" grep -qx '205[[:space:]]*replyroute' /etc/iproute2/rt_protos.d/replyroute.conf
+[ "$failed" = 0 ] || dump_state
+
 DAEMON=$(systemctl show -p ExecStart --value "$UNIT" | sed -n 's/.*path=\([^ ;]*\).*/\1/p' | head -n1)
+check "ExecStart is /usr/sbin/replyrouted" [ "$DAEMON" = /usr/sbin/replyrouted ]
 
 # --- the unit file itself ------------------------------------------------------------
 if out=$(systemd-analyze verify --man=no "$UNIT" 2>&1) && [ -z "$out" ]; then
@@ -131,8 +191,8 @@ write_conf 100 0x1
 "$DAEMON" --check >/dev/null 2>&1; rc=$?
 check "replyrouted --check on a valid config exits 0, got $rc" [ "$rc" = 0 ]
 
-# --- start -------------------------------------------------------------------------
-check "systemctl start" sc start "$UNIT"
+# --- configure: one drop-in, reload --------------------------------------------------
+check "systemctl reload (one drop-in: eth1)" sc reload "$UNIT"
 check "is-active = active" is_active
 check "StatusText mentions eth1" wait_for 5 status_has eth1
 echo "# StatusText: $(prop StatusText)"
@@ -142,6 +202,7 @@ check "ip rule: exactly gate, iif rule to main, table rule, anchor" wait_for 5 r
 check "table 100: exactly the default and eth1's prefix" wait_for 5 table_exactly 100
 check "nft table inet replyroute exists" wait_for 5 nft_table
 check "src_valid_mark(eth1) = 1" wait_for 5 sysctl_is 1
+check "traffic: the client's pings are answered through eth1" traffic_ok
 [ "$failed" = 0 ] || dump_state
 
 # --- reload with a changed table -------------------------------------------------
@@ -254,6 +315,84 @@ else
 	notok "systemd-analyze security exposure ${score:-?} <= $MAX_EXPOSURE"
 	printf '%s\n' "$sec" | grep -v '^  ✓' | diag
 fi
+
+[ "$failed" = 0 ] || dump_state
+
+# --- upgrade: the daemon is restarted once the new files are in place ---------------
+write_conf 100 0x1
+check "start before the upgrade" sc start "$UNIT"
+check "before the upgrade: rule lookup 100" wait_for 10 rule_for 0x1 100
+check "before the upgrade: traffic" traffic_ok
+# unrouted_ms CURSOR: for information only (timings are not asserted), from
+# the old daemon's SIGTERM (it starts removing its state) to the new one's
+# first apply, from the journal after CURSOR.
+cursor() { journalctl -n 1 -o cat --show-cursor --no-pager | sed -n 's/^-- cursor: //p'; }
+unrouted_ms() {
+	journalctl --no-pager -o short-monotonic -u "$UNIT" --after-cursor "$1" |
+		awk -F'[][]' '/stopping on/ { t0 = $2 } /ready:/ && t0 { printf "%.0f", ($2 - t0) * 1000; exit }'
+}
+C=$(cursor)
+check "systemctl restart (for comparison)" sc restart "$UNIT"
+wait_for 10 rule_for 0x1 100
+echo "# systemctl restart: replies unrouted for $(unrouted_ms "$C") ms (SIGTERM to ready)"
+PID_BEFORE=$(prop MainPID)
+# The old package's prerm, as dpkg runs it first during the upgrade, leaves
+# the daemon running: nothing is withdrawn during the unpack.
+sh /var/lib/dpkg/info/replyroute.prerm upgrade "$V2" >/dev/null 2>&1
+kept_running() { [ "$(prop MainPID)" = "$PID_BEFORE" ] && is_active && rule_for 0x1 100; }
+check "prerm upgrade: the daemon keeps running (same PID, rule in place)" kept_running
+CURSOR=$(cursor)
+stops_since() { journalctl --no-pager -u "$UNIT" --after-cursor "$CURSOR" | grep -c 'stopping on'; }
+stopped() { [ "$(stops_since)" -ge 1 ]; }
+if out=$(dpkg -i "$DEB2" 2>&1); then ok "dpkg -i replyroute $V2 (upgrade)"; else notok "dpkg -i replyroute $V2 (upgrade)"; printf '%s\n' "$out" | diag; fi
+check "upgraded: version $V2" [ "$(dpkg-query -W -f '${Version}' replyroute)" = "$V2" ]
+check "upgraded: active" wait_for 10 is_active
+check "upgraded: a new main PID (restarted)" [ "$(prop MainPID)" != "$PID_BEFORE" ]
+wait_for 5 stopped # journald may not have the line yet when dpkg returns
+check "upgraded: the old daemon stopped once (restart in postinst), got $(stops_since)" \
+	[ "$(stops_since)" = 1 ]
+echo "# upgrade: replies unrouted for $(unrouted_ms "$CURSOR") ms (SIGTERM to ready)"
+check "upgraded: the drop-in is kept" test -s "$CONF"
+check "upgraded: no .dpkg-* conffile leftovers" [ -z "$(find /etc/replyroute /etc/iproute2 -name '*.dpkg-*')" ]
+check "upgraded: rule lookup 100" wait_for 10 rule_for 0x1 100
+check "upgraded: table 100 default route" wait_for 10 default_in 100
+check "upgraded: nft table" nft_table
+check "upgraded: src_valid_mark(eth1) = 1" sysctl_is 1
+check "upgraded: traffic" traffic_ok
+
+# --- a hot-plug hook: one file in the runtime drop-in directory, then reload ---------
+# (read by the sandboxed daemon and by ExecReload's --check, both with
+# RUNTIME_DIRECTORY=/run/replyroute; sorts after test.conf, so its Table= wins)
+mkdir -p /run/replyroute/replyroute.conf.d
+printf '[Interface]\nName=eth1\nTable=300\n' >/run/replyroute/replyroute.conf.d/zz-hotplug.conf
+check "hook: systemctl reload with a runtime drop-in" sc reload "$UNIT"
+check "hook: rule now looks up 300" wait_for 10 rule_for 0x1 300
+check "hook: table 300 default route" wait_for 10 default_in 300
+check "hook: traffic" traffic_ok
+check "hook: --check -v shows the merged config and where it came from" \
+	sh -c "$DAEMON --check -v | grep -qx '# /etc/replyroute/replyroute.conf.d/test.conf:2, /run/replyroute/replyroute.conf.d/zz-hotplug.conf:1'"
+rm /run/replyroute/replyroute.conf.d/zz-hotplug.conf
+[ "$failed" = 0 ] || dump_state
+
+# --- purge: nothing left behind -----------------------------------------------------
+mkdir -p /run/replyroute/replyroute.conf.d
+printf '[Interface]\nName=eth9\n' >/run/replyroute/replyroute.conf.d/50-eth9.conf
+if out=$(dpkg --purge replyroute 2>&1); then ok "dpkg --purge replyroute"; else notok "dpkg --purge replyroute"; printf '%s\n' "$out" | diag; fi
+check "purged: not installed" [ -z "$(dpkg-query -W -f '${db:Status-Status}' replyroute 2>/dev/null | grep -v not-installed)" ]
+check "purged: no replyrouted process" not pgrep -x replyrouted
+check "purged: no rule with $PROTO_RE" no_our_rules
+tables_empty() { table_empty 100 && table_empty 300; }
+check "purged: tables 100 and 300 empty" tables_empty
+check "purged: no nft table inet replyroute" no_nft_table
+check "purged: src_valid_mark(eth1) restored to $SYSCTL_ORIG" sysctl_is "$SYSCTL_ORIG"
+for f in /etc/replyroute /run/replyroute /usr/sbin/replyrouted /lib/systemd/system/$UNIT \
+	/etc/iproute2/rt_protos.d/replyroute.conf /etc/systemd/system/multi-user.target.wants/$UNIT \
+	/var/lib/systemd/deb-systemd-helper-enabled/$UNIT.dsh-also; do
+	check "purged: $f is gone" not test -e "$f"
+done
+check "purged: the unit is unknown to systemd" \
+	[ "$(systemctl show -p LoadState --value "$UNIT")" = not-found ]
+check "purged: the client's pings unanswered again" traffic_fails
 
 [ "$failed" = 0 ] || dump_state
 echo "$passed passed, $failed failed"

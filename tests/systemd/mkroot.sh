@@ -4,7 +4,8 @@
 #
 #   tests/systemd/mkroot.sh        -> prints the rootfs path on stdout
 #
-# Cache: ${RR_NSPAWN_CACHE:-/var/cache/replyroute-nspawn}/bookworm/{rootfs,stamp}
+# Cache: ${RR_NSPAWN_CACHE:-/var/cache/replyroute-nspawn}/bookworm-HASH/{rootfs,stamp},
+# HASH from the recipe (version, suite, package list)
 # The rootfs is rebuilt when the stamp (recipe version, suite, package list)
 # differs from what this script would build; otherwise this returns at once.
 # The Debian mirror is the one the host's apt uses (RR_DEBIAN_MIRROR overrides).
@@ -14,13 +15,9 @@ set -euo pipefail
 SUITE=bookworm
 RECIPE=1   # bump when the post-processing below changes
 PACKAGES=(
-	systemd systemd-sysv dbus iproute2 nftables procps
+	systemd systemd-sysv dbus iproute2 nftables procps iputils-ping
 	libnl-3-200 libnl-route-3-200 libnftables1 libsystemd0
 )
-
-CACHE=${RR_NSPAWN_CACHE:-/var/cache/replyroute-nspawn}/$SUITE
-ROOT=$CACHE/rootfs
-STAMP=$CACHE/stamp
 
 log() { printf 'mkroot: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -31,6 +28,13 @@ want_stamp() {
 	printf 'recipe=%s\nsuite=%s\npackages=%s\n' "$RECIPE" "$SUITE" \
 		"$(printf '%s\n' "${PACKAGES[@]}" | LC_ALL=C sort -u | paste -sd, -)"
 }
+
+# One directory per recipe: checkouts that want different package lists (one
+# branch adds a package) each keep their rootfs instead of rebuilding the
+# other's.
+CACHE=${RR_NSPAWN_CACHE:-/var/cache/replyroute-nspawn}/$SUITE-$(want_stamp | md5sum | cut -c1-8)
+ROOT=$CACHE/rootfs
+STAMP=$CACHE/stamp
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"

@@ -1,12 +1,13 @@
 #!/bin/bash
 # shellcheck disable=SC2317  # cleanup functions run from traps
 # Boot the cached Debian rootfs (mkroot.sh) under a real systemd in
-# systemd-nspawn, install a `meson install --destdir DESTDIR` tree into it and
-# run tests/systemd/inside.sh there.  Exit status: that of inside.sh (or 1 when
-# the harness itself fails).
+# systemd-nspawn, with DEBDIR (replyroute_*.deb, and upgrade/replyroute_*.deb
+# of a later version) at /mnt/replyroute-debs, and run tests/systemd/inside.sh
+# there: it installs, upgrades and purges the package.  Exit status: that of
+# inside.sh (or 1 when the harness itself fails).
 #
-#   tests/systemd/run.sh DESTDIR            # run inside.sh
-#   tests/systemd/run.sh DESTDIR CMD [ARG...] # run CMD instead (e.g. bash, to debug)
+#   tests/systemd/run.sh DEBDIR            # run inside.sh
+#   tests/systemd/run.sh DEBDIR CMD [ARG...] # run CMD instead (e.g. bash, to debug)
 #
 # Environment:
 #   RR_NSPAWN_CACHE   rootfs cache (see mkroot.sh)
@@ -28,18 +29,14 @@ log() {
 }
 die() { log "error: $*"; exit 1; }
 
-[ $# -ge 1 ] || { echo "usage: $0 DESTDIR [CMD [ARG...]]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 DEBDIR [CMD [ARG...]]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root"
-DESTDIR=$(realpath -e "$1") || die "no such directory: $1"
+DEBDIR=$(realpath -e "$1") || die "no such directory: $1"
 shift
-[ -d "$DESTDIR" ] || die "not a directory: $DESTDIR"
-
-# --- what is in DESTDIR (no prefix is assumed) ---------------------------------
-DAEMON=$(find "$DESTDIR" -name replyrouted \( -type f -o -type l \) -path '*bin/*' | head -n1)
-UNITFILE=$(find "$DESTDIR" -name replyroute.service -path '*/systemd/system/*' | head -n1)
-[ -n "$DAEMON" ] || die "no */bin/replyrouted or */sbin/replyrouted under $DESTDIR"
-[ -n "$UNITFILE" ] || die "no */systemd/system/replyroute.service under $DESTDIR"
-log "daemon: /${DAEMON#"$DESTDIR"/}, unit: /${UNITFILE#"$DESTDIR"/}"
+[ -d "$DEBDIR" ] || die "not a directory: $DEBDIR"
+ls "$DEBDIR"/replyroute_*.deb >/dev/null 2>&1 || die "no replyroute_*.deb in $DEBDIR"
+ls "$DEBDIR"/upgrade/replyroute_*.deb >/dev/null 2>&1 || die "no upgrade/replyroute_*.deb in $DEBDIR"
+log "packages: $(cd "$DEBDIR" && echo replyroute_*.deb upgrade/replyroute_*.deb)"
 
 ROOT=$("$HERE/mkroot.sh")
 # while this runs, mkroot.sh (another run, another package list) must not swap the rootfs
@@ -165,7 +162,7 @@ fi
 	exec "${SCOPE[@]}" systemd-nspawn --quiet --boot --private-network --register=no --keep-unit \
 		--volatile=overlay --console=read-only \
 		-D "$ROOT" -M "$NAME" \
-		--bind-ro="$DESTDIR:/mnt/replyroute-destdir" \
+		--bind-ro="$DEBDIR:/mnt/replyroute-debs" \
 		--bind-ro="$HERE:/mnt/replyroute-tests"
 ) </dev/null >"$CONSOLE" 2>&1 &
 NSPAWN_PID=$!
@@ -205,19 +202,7 @@ if [ "$state" = degraded ]; then
 	incont systemctl --failed --no-legend --no-pager >&2 || true
 fi
 
-# --- install DESTDIR into the (volatile) root and run the assertions ----------------
-incont sh -ec '
-	tar -C /mnt/replyroute-destdir -cf - . |
-		tar -C / -xf - --no-overwrite-dir --keep-directory-symlink
-	systemctl daemon-reload
-' || die "installing DESTDIR into the container failed"
-
-# a missing shared library is a rootfs problem (extend PACKAGES in mkroot.sh)
-# shellcheck disable=SC2016  # ($1 expands inside the container)
-missing=$(incont sh -c 'ldd "$1" 2>&1 | grep "not found"' sh "/${DAEMON#"$DESTDIR"/}") || true
-[ -z "$missing" ] || die "replyrouted needs libraries the rootfs lacks (add them to mkroot.sh):
-$missing"
-
+# --- the package is installed by inside.sh (dpkg -i, from /mnt/replyroute-debs) -------
 [ $# -gt 0 ] || set -- bash /mnt/replyroute-tests/inside.sh
 # In its own process group (nsenter and everything it starts), so that cleanup
 # can end it before powering off: processes entered with nsenter are not the
