@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "value.h"
+
+const char *audit_root = "";
+
+/* /proc/sys/net/FAMILY/conf/DEV/KEY; -1 when it cannot be read. */
+static int audit_sysctl(const char *family, const char *dev, const char *key)
+{
+	char path[512], buf[32];
+	FILE *f;
+	int v = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, dev, key);
+	if (strchr(dev, '/') || !(f = fopen(path, "re")))
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = atoi(buf);
+	fclose(f);
+	return v;
+}
+
+static struct audit_conf2 audit_conf2(const char *dev, const char *key)
+{
+	return (struct audit_conf2){audit_sysctl("ipv4", "all", key), audit_sysctl("ipv4", dev, key)};
+}
+
+/* A process of that name runs (comm: at most 15 bytes). */
+static bool audit_running(const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d))) {
+		char path[300], buf[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		if (fgets(buf, sizeof(buf), f))
+			found = !strncmp(buf, comm, strcspn(buf, "\n")) && strcspn(buf, "\n") > 0;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* networkd's view of a link: /run/systemd/netif/links/IFINDEX, ADMIN_STATE not unmanaged. */
+static bool audit_nd_manages(int ifindex)
+{
+	char path[512], line[256];
+	bool managed = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run/systemd/netif/links/%d", audit_root, ifindex);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "ADMIN_STATE=", 12))
+			managed = strncmp(line + 12, "unmanaged", 9) && strncmp(line + 12, "linger", 6);
+	fclose(f);
+	return managed;
+}
+
+/* Call fn for each KEY=VALUE of section in file, in order. */
+static void audit_ini(const char *file, const char *section,
+		      void (*fn)(const char *file, const char *key, const char *value, void *),
+		      void *data)
+{
+	char line[512], cur[64] = "";
+	FILE *f = fopen(file, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t"), *eq, *end;
+
+		p[strcspn(p, "\r\n")] = '\0';
+		if (*p == '[') {
+			snprintf(cur, sizeof(cur), "%.*s", (int)strcspn(p + 1, "]"), p + 1);
+			continue;
+		}
+		if (*p == '#' || *p == ';' || strcmp(cur, section) || !(eq = strchr(p, '=')))
+			continue;
+		for (end = eq; end > p && (end[-1] == ' ' || end[-1] == '\t'); end--)
+			;
+		*end = '\0';
+		fn(file, p, eq + 1 + strspn(eq + 1, " \t"), data);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void audit_nd_key(const char *file, const char *key, const char *value, void *data)
+{
+	struct audit_networkd *nd = data;
+	struct audit_setting *s = !strcmp(key, "ManageForeignRoutingPolicyRules") ? &nd->rules :
+				  !strcmp(key, "ManageForeignRoutes")		   ? &nd->routes :
+										     NULL;
+	bool b;
+
+	if (!s || value_parse_bool(value, &b) < 0)
+		return;
+	s->value = b;
+	snprintf(s->where, sizeof(s->where), "%s", file + strlen(audit_root));
+}
+
+static int audit_name_cmp(const void *a, const void *b)
+{
+	const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');
+
+	return strcmp(x, y);
+}
+
+/*
+ * The files of dirs whose names end in suffix, sorted by file name (a later
+ * dir's file of the same name wins, as systemd does with drop-ins).
+ */
+static size_t audit_files(const char *const *dirs, size_t n_dirs, const char *suffix, char **out,
+			  size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_dirs; i++) {
+		char path[512];
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "%s%s", audit_root, dirs[i]);
+		if (!(d = opendir(path)))
+			continue;
+		while ((e = readdir(d)) && n < max) {
+			size_t l = strlen(e->d_name);
+			char *p;
+
+			if (l <= strlen(suffix) || strcmp(e->d_name + l - strlen(suffix), suffix))
+				continue;
+			if (asprintf(&p, "%s/%s", path, e->d_name) < 0)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				if (!strcmp(strrchr(out[j], '/'), strrchr(p, '/'))) {
+					free(out[j]);
+					out[j] = out[--n];
+				}
+			out[n++] = p;
+		}
+		closedir(d);
+	}
+	qsort(out, n, sizeof(*out), audit_name_cmp);
+	return n;
+}
+
+void audit_read_networkd(struct audit_networkd *nd)
+{
+	static const char *const dirs[] = {"/usr/lib/systemd/networkd.conf.d",
+					   "/usr/local/lib/systemd/networkd.conf.d",
+					   "/run/systemd/networkd.conf.d",
+					   "/etc/systemd/networkd.conf.d"};
+	char path[512], *files[64];
+	size_t n;
+
+	nd->rules.value = nd->routes.value = -1;
+	snprintf(path, sizeof(path), "%s/etc/systemd/networkd.conf", audit_root);
+	audit_ini(path, "Network", audit_nd_key, nd);
+	n = audit_files(dirs, sizeof(dirs) / sizeof(dirs[0]), ".conf", files, 64);
+	for (size_t i = 0; i < n; i++) {
+		audit_ini(files[i], "Network", audit_nd_key, nd);
+		free(files[i]);
+	}
+}
+
+static void audit_nm_key(const char *file, const char *key, const char *value, void *data)
+{
+	struct audit_nm_conn *c = data;
+	uint32_t t;
+
+	if (!strcmp(key, "interface-name"))
+		snprintf(c->iface, sizeof(c->iface), "%s", value);
+	else if (!strcmp(key, "route-table") && value_parse_u32(value, &t) == 0)
+		*(c->table6 == UINT32_MAX ? &c->table6 : &c->table4) = t;
+}
+
+/* ipv4 first, then ipv6: the same key in both sections, told apart by a sentinel. */
+static void audit_nm_file(const char *file, struct audit_nm_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->file, sizeof(c->file), "%s", file + strlen(audit_root));
+	audit_ini(file, "connection", audit_nm_key, c);
+	audit_ini(file, "ipv4", audit_nm_key, c);
+	c->table6 = UINT32_MAX;
+	audit_ini(file, "ipv6", audit_nm_key, c);
+	if (c->table6 == UINT32_MAX)
+		c->table6 = 0;
+}
+
+int audit_read_nm(struct audit_nm_conn **ret, size_t *n)
+{
+	static const char *const dirs[] = {"/run/NetworkManager/system-connections",
+					   "/etc/NetworkManager/system-connections"};
+	char *files[256];
+	size_t nf = audit_files(dirs, 2, ".nmconnection", files, 256);
+	int r = 0;
+
+	*ret = NULL;
+	*n = 0;
+	for (size_t i = 0; i < nf; i++) {
+		struct audit_nm_conn *c = r < 0 ? NULL : realloc(*ret, (*n + 1) * sizeof(*c));
+
+		if (c) {
+			*ret = c;
+			audit_nm_file(files[i], &c[(*n)++]);
+		} else {
+			r = -ENOMEM;
+		}
+		free(files[i]);
+	}
+	return r;
+}
+
+int audit_parse_udp(FILE *f, int family, struct audit_udp **ret, size_t *n)
+{
+	char line[512], local[64];
+	unsigned port, st;
+	unsigned long inode;
+
+	while (fgets(line, sizeof(line), f)) {
+		struct audit_udp *u;
+
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*u %*u %lu", local, &port,
+			   &st, &inode) != 4)
+			continue;
+		/* 07: TCP_CLOSE, an unconnected socket; only zeros: the wildcard address. */
+		if (st != 7 || strspn(local, "0") != strlen(local))
+			continue;
+		if (!(u = realloc(*ret, (*n + 1) * sizeof(*u))))
+			return -ENOMEM;
+		*ret = u;
+		u[(*n)++] = (struct audit_udp){.family = family, .port = (uint16_t)port, .inode = inode};
+	}
+	return 0;
+}
+
+static int audit_read_udp(struct audit_facts *f)
+{
+	static const struct { const char *path; int family; } files[] = {
+		{"/proc/net/udp", AF_INET}, {"/proc/net/udp6", AF_INET6}};
+	int r = 0;
+
+	for (size_t i = 0; i < 2 && r >= 0; i++) {
+		FILE *p = fopen(files[i].path, "re");
+
+		if (!p)
+			continue;
+		r = audit_parse_udp(p, files[i].family, &f->udp, &f->n_udp);
+		fclose(p);
+	}
+	return r;
+}
+
+int audit_collect(const struct rr_config *c, const struct inspect *k, struct audit_facts *f)
+{
+	size_t n = c ? c->n_ifaces : 0;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	f->config = c;
+	f->k = k;
+	if (!(f->ifs = calloc(n ? n : 1, sizeof(*f->ifs))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = c->ifaces[i].name;
+		const struct rr_link *l = view_link_by_name(&k->view, name);
+		struct audit_iface *s = &f->ifs[i];
+
+		s->table = inspect_iface_table(k, c, &c->ifaces[i]);
+		if (!(s->present = l != NULL))
+			continue;
+		s->rp_filter = audit_conf2(name, "rp_filter");
+		s->src_valid_mark = audit_conf2(name, "src_valid_mark");
+		s->arp_ignore = audit_conf2(name, "arp_ignore");
+		s->arp_announce = audit_conf2(name, "arp_announce");
+		s->forwarding = audit_sysctl("ipv4", name, "forwarding");
+		s->nd_managed = audit_nd_manages(l->ifindex);
+	}
+	f->ip6_forwarding = audit_sysctl("ipv6", "all", "forwarding");
+	if ((f->nd.running = audit_running("systemd-network")))
+		audit_read_networkd(&f->nd);
+	if ((f->nm_running = audit_running("NetworkManager")) &&
+	    (r = audit_read_nm(&f->nm, &f->n_nm)) < 0)
+		return r;
+	return audit_read_udp(f);
+}
+
+void audit_facts_clear(struct audit_facts *f)
+{
+	free(f->ifs);
+	free(f->nm);
+	free(f->udp);
+	memset(f, 0, sizeof(*f));
+}
+
+int audit_run(const struct rr_config *c, struct audit_report *ret)
+{
+	struct inspect k;
+	struct audit_facts f;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = inspect_read(&k, INSPECT_NFT)) < 0)
+		return r;
+	if ((r = audit_collect(c, &k, &f)) >= 0)
+		r = audit_check(&f, ret);
+	audit_facts_clear(&f);
+	inspect_clear(&k);
+	return r;
+}
