@@ -136,11 +136,11 @@ static void ex_verdict_inbound(const struct explain_input *in, const struct fq_l
 			       const struct fq_lookup *r, struct explain_verdict *v)
 {
 	const char *iif = VALUE_NAME_SHOWN(in->flow.iif);
-	char back[IFNAMSIZ + 32] = "";
+	char back[IFNAMSIZ + 64] = "", t[16];
 
 	if (r->oif[0] && !r->error)
-		snprintf(back, sizeof(back), ": the route back leaves through %s",
-			 VALUE_NAME_SHOWN(r->oif));
+		snprintf(back, sizeof(back), ": the route back leaves through %s (table %s)",
+			 VALUE_NAME_SHOWN(r->oif), rw_table_name(r->table, t, sizeof(t)));
 	if (explain_rejected(i))
 		snprintf(v->reason, sizeof(v->reason),
 			 "the packet arriving on %s is dropped by source validation (rp_filter)%s%s",
