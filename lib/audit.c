@@ -220,17 +220,19 @@ static int audit_forwarding(const struct audit_facts *f, size_t i, struct audit_
 		const struct nfts_item *it = &s->items[j];
 		bool is4;
 
-		if ((it->kind != NFTS_DNAT && it->kind != NFTS_FORWARD) || !audit_on(it, name))
+		/* Forwarded on arrival at name: where it leaves does not matter. */
+		if ((it->kind != NFTS_DNAT && it->kind != NFTS_FORWARD) ||
+		    (it->iif[0] && strcmp(it->iif, name)))
 			continue;
 		is4 = audit_v4(it);
 		if (!(is4 ? v4 : v6 && (!strcmp(it->family, "ip6"))))
 			continue;
 		if (!(w = audit_add(r, "forwarding", VALUE_NAME_SHOWN(name))))
 			return -ENOMEM;
-		AUDIT_TEXT(w->message, "%s forwarding is off (%s=0) but %s %s chain %s (handle "
-			   "%llu) has %s: forwarded connections arriving on %s are dropped",
-			   is4 ? "IPv4" : "IPv6", is4 ? "net.ipv4.conf.IF.forwarding" :
-			   "net.ipv6.conf.all.forwarding", it->family, it->table, it->chain,
+		AUDIT_TEXT(w->message, "%s forwarding is off (net.%s.conf.%s.forwarding=0) but %s %s "
+			   "chain %s (handle %llu) has %s: forwarded connections arriving on %s are "
+			   "dropped", is4 ? "IPv4" : "IPv6", is4 ? "ipv4" : "ipv6",
+			   is4 ? VALUE_NAME_SHOWN(name) : "all", it->family, it->table, it->chain,
 			   (unsigned long long)it->handle, it->what, VALUE_NAME_SHOWN(name));
 		AUDIT_TEXT(w->fix, "%s", is4 ? "sysctl net.ipv4.ip_forward=1" :
 			   "sysctl net.ipv6.conf.all.forwarding=1");

@@ -190,6 +190,8 @@ static int nfts_rule(struct nfts *s, json_t *rule, json_t *forward_chains)
 
 		if (!it)
 			return -ENOMEM;
+		snprintf(it->iif, sizeof(it->iif), "%s", iif);
+		snprintf(it->oif, sizeof(it->oif), "%s", oif);
 		snprintf(it->what, sizeof(it->what), "a rule in a forward chain");
 	}
 	return 0;

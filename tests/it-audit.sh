@@ -140,7 +140,7 @@ table ip nat {
 }
 EOF2
 expect_warning "DNAT on eth1 with forwarding off" forwarding \
-	"IPv4 forwarding is off (net.ipv4.conf.IF.forwarding=0) but ip nat chain prerouting (handle 2) has dnat"
+	"IPv4 forwarding is off (net.ipv4.conf.eth1.forwarding=0) but ip nat chain prerouting (handle 2) has dnat"
 expect_eq "... only for eth1, the interface the DNAT names" "warning: forwarding: eth1: " \
 	"$(warnings forwarding | cut -c1-27)"
 sysctl_set host net.ipv4.ip_forward 1
