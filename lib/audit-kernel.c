@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "value.h"
@@ -31,29 +32,88 @@ static struct audit_conf2 audit_conf2(const char *dev, const char *key)
 	return (struct audit_conf2){audit_sysctl("ipv4", "all", key), audit_sysctl("ipv4", dev, key)};
 }
 
-/* A process of that name runs (comm: at most 15 bytes). */
-static bool audit_running(const char *comm)
+/* /proc/PID/comm without its newline; "" when gone. */
+static void audit_comm(const char *pid, char *buf, size_t len)
+{
+	char path[300];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	if (!(f = fopen(path, "re")))
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* fn for each process until it returns true. */
+static void audit_procs(bool (*fn)(const char *pid, void *data), void *data)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	bool found = false;
 
-	while (d && !found && (e = readdir(d))) {
-		char path[300], buf[32] = "";
-		FILE *f;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		if (!(f = fopen(path, "re")))
-			continue;
-		if (fgets(buf, sizeof(buf), f))
-			found = !strncmp(buf, comm, strcspn(buf, "\n")) && strcspn(buf, "\n") > 0;
-		fclose(f);
-	}
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && fn(e->d_name, data))
+			break;
 	if (d)
 		closedir(d);
-	return found;
+}
+
+struct audit_find {
+	const char *comm;
+	bool found;
+};
+
+static bool audit_is(const char *pid, void *data)
+{
+	struct audit_find *f = data;
+	char comm[32];
+
+	audit_comm(pid, comm, sizeof(comm));
+	return (f->found = !strcmp(comm, f->comm));
+}
+
+/* A process of that name runs (comm: at most 15 bytes). */
+static bool audit_running(const char *comm)
+{
+	struct audit_find f = {.comm = comm};
+
+	audit_procs(audit_is, &f);
+	return f.found;
+}
+
+/* Name the process holding each wildcard socket: its fds link to socket:[INODE]. */
+static bool audit_owner(const char *pid, void *data)
+{
+	struct audit_facts *f = data;
+	char dir[300], path[600], link[64], comm[32] = "";
+	unsigned long inode;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%s/fd", pid);
+	if (!(d = opendir(dir)))
+		return false;
+	while ((e = readdir(d))) {
+		ssize_t l;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((l = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[l] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inode) != 1)
+			continue;
+		for (size_t i = 0; i < f->n_udp; i++) {
+			if (f->udp[i].inode != inode || f->udp[i].owner[0])
+				continue;
+			if (!comm[0])
+				audit_comm(pid, comm, sizeof(comm));
+			snprintf(f->udp[i].owner, sizeof(f->udp[i].owner), "%s[%s]", comm, pid);
+		}
+	}
+	closedir(d);
+	return false;
 }
 
 /* networkd's view of a link: /run/systemd/netif/links/IFINDEX, ADMIN_STATE not unmanaged. */
@@ -178,28 +238,78 @@ void audit_read_networkd(struct audit_networkd *nd)
 	}
 }
 
+static void audit_nm_table(struct audit_nm_conn *c, const char *file, uint32_t *table,
+			   const char *value)
+{
+	if (value_parse_u32(value, table) == 0)
+		snprintf(c->file, sizeof(c->file), "%s", file + strlen(audit_root));
+}
+
+/* [connection] of a keyfile, or of NetworkManager.conf (its defaults for every connection). */
 static void audit_nm_key(const char *file, const char *key, const char *value, void *data)
 {
 	struct audit_nm_conn *c = data;
-	uint32_t t;
 
 	if (!strcmp(key, "interface-name"))
 		snprintf(c->iface, sizeof(c->iface), "%s", value);
-	else if (!strcmp(key, "route-table") && value_parse_u32(value, &t) == 0)
-		*(c->table6 == UINT32_MAX ? &c->table6 : &c->table4) = t;
+	else if (!strcmp(key, "ipv4.route-table"))
+		audit_nm_table(c, file, &c->table4, value);
+	else if (!strcmp(key, "ipv6.route-table"))
+		audit_nm_table(c, file, &c->table6, value);
 }
 
-/* ipv4 first, then ipv6: the same key in both sections, told apart by a sentinel. */
+static void audit_nm_key4(const char *file, const char *key, const char *value, void *data)
+{
+	struct audit_nm_conn *c = data;
+
+	if (!strcmp(key, "route-table"))
+		audit_nm_table(c, file, &c->table4, value);
+}
+
+static void audit_nm_key6(const char *file, const char *key, const char *value, void *data)
+{
+	struct audit_nm_conn *c = data;
+
+	if (!strcmp(key, "route-table"))
+		audit_nm_table(c, file, &c->table6, value);
+}
+
 static void audit_nm_file(const char *file, struct audit_nm_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->file, sizeof(c->file), "%s", file + strlen(audit_root));
 	audit_ini(file, "connection", audit_nm_key, c);
-	audit_ini(file, "ipv4", audit_nm_key, c);
-	c->table6 = UINT32_MAX;
-	audit_ini(file, "ipv6", audit_nm_key, c);
-	if (c->table6 == UINT32_MAX)
-		c->table6 = 0;
+	audit_ini(file, "ipv4", audit_nm_key4, c);
+	audit_ini(file, "ipv6", audit_nm_key6, c);
+}
+
+static int audit_nm_add(struct audit_nm_conn **ret, size_t *n, const struct audit_nm_conn *c)
+{
+	struct audit_nm_conn *a = realloc(*ret, (*n + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	*ret = a;
+	a[(*n)++] = *c;
+	return 0;
+}
+
+/* NetworkManager.conf and its conf.d: route tables for every connection without its own. */
+static int audit_nm_defaults(struct audit_nm_conn **ret, size_t *n)
+{
+	static const char *const dirs[] = {"/usr/lib/NetworkManager/conf.d",
+					   "/run/NetworkManager/conf.d", "/etc/NetworkManager/conf.d"};
+	struct audit_nm_conn c = {.defaults = true};
+	char path[512], *files[64];
+	size_t nf = audit_files(dirs, 3, ".conf", files, 64);
+
+	snprintf(path, sizeof(path), "%s/etc/NetworkManager/NetworkManager.conf", audit_root);
+	audit_ini(path, "connection", audit_nm_key, &c);
+	for (size_t i = 0; i < nf; i++) {
+		audit_ini(files[i], "connection", audit_nm_key, &c);
+		free(files[i]);
+	}
+	return c.table4 || c.table6 ? audit_nm_add(ret, n, &c) : 0;
 }
 
 int audit_read_nm(struct audit_nm_conn **ret, size_t *n)
@@ -208,19 +318,16 @@ int audit_read_nm(struct audit_nm_conn **ret, size_t *n)
 					   "/etc/NetworkManager/system-connections"};
 	char *files[256];
 	size_t nf = audit_files(dirs, 2, ".nmconnection", files, 256);
-	int r = 0;
+	struct audit_nm_conn c;
+	int r;
 
 	*ret = NULL;
 	*n = 0;
+	r = audit_nm_defaults(ret, n);
 	for (size_t i = 0; i < nf; i++) {
-		struct audit_nm_conn *c = r < 0 ? NULL : realloc(*ret, (*n + 1) * sizeof(*c));
-
-		if (c) {
-			*ret = c;
-			audit_nm_file(files[i], &c[(*n)++]);
-		} else {
-			r = -ENOMEM;
-		}
+		audit_nm_file(files[i], &c);
+		if (r >= 0)
+			r = audit_nm_add(ret, n, &c);
 		free(files[i]);
 	}
 	return r;
@@ -264,6 +371,8 @@ static int audit_read_udp(struct audit_facts *f)
 		r = audit_parse_udp(p, files[i].family, &f->udp, &f->n_udp);
 		fclose(p);
 	}
+	if (r >= 0 && f->n_udp)
+		audit_procs(audit_owner, f);
 	return r;
 }
 

@@ -105,11 +105,15 @@ static int audit_nm(const struct audit_facts *f, size_t i, struct audit_report *
 			continue;
 		if (!(w = audit_add(r, "networkmanager", VALUE_NAME_SHOWN(f->config->ifaces[i].name))))
 			return -ENOMEM;
-		AUDIT_TEXT(w->message,
-			   "NetworkManager's connection %s (interface %s) has %s.route-table=%u, "
-			   "table %u of replyroute: NetworkManager syncs that table and deletes "
-			   "the routes it did not add", c->file, c->iface[0] ? c->iface : "any", fam,
-			   t, t);
+		if (c->defaults)
+			AUDIT_TEXT(w->message, "NetworkManager's default for every connection (%s) is "
+				   "%s.route-table=%u", c->file, fam, t);
+		else
+			AUDIT_TEXT(w->message, "NetworkManager's connection %s (interface %s) has "
+				   "%s.route-table=%u", c->file, c->iface[0] ? c->iface : "any", fam, t);
+		snprintf(w->message + strlen(w->message), sizeof(w->message) - strlen(w->message),
+			 ", table %u of replyroute: NetworkManager syncs that table and deletes the "
+			 "routes it did not add", t);
 		AUDIT_TEXT(w->fix, "give the connection another %s.route-table "
 			   "(nmcli connection modify ... %s.route-table N), or this interface "
 			   "another Table=", fam, fam);
@@ -372,9 +376,10 @@ static int audit_udp(const struct audit_facts *f, struct audit_report *r)
 		AUDIT_TEXT(subject, "udp %s:%u", u->family == AF_INET6 ? "[::]" : "0.0.0.0", u->port);
 		if (!(w = audit_add(r, "udp-wildcard", subject)))
 			return -ENOMEM;
-		AUDIT_TEXT(w->message, "a UDP socket (inode %lu) is bound to the wildcard address: "
-			   "its replies take the source address of the route back, so they can leave "
-			   "as new, unmarked flows from another address", u->inode);
+		AUDIT_TEXT(w->message, "a UDP socket (inode %lu%s%s) is bound to the wildcard "
+			   "address: its replies take the source address of the route back, so they "
+			   "can leave as new, unmarked flows from another address", u->inode,
+			   u->owner[0] ? ", " : "", u->owner);
 		AUDIT_TEXT(w->fix, "bind the service to each address (one socket per address), or "
 			   "have it answer from the address it was asked on (IP_PKTINFO)");
 	}

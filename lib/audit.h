@@ -41,15 +41,17 @@ struct audit_networkd {
 };
 
 struct audit_nm_conn {
-	char file[256];
+	char file[256];          /* the file that set the table */
 	char iface[IFNAMSIZ];
 	uint32_t table4, table6; /* ipv4.route-table, ipv6.route-table; 0: unset */
+	bool defaults;           /* NetworkManager.conf's [connection]: for every connection */
 };
 
 struct audit_udp {
 	int family;
 	uint16_t port;
 	unsigned long inode;
+	char owner[48]; /* "NAME[PID]" of a process holding it; "" unknown */
 };
 
 struct audit_facts {

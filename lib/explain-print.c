@@ -70,8 +70,8 @@ static void ex_answer_text(const struct fq_lookup *l, char *buf, size_t len)
 
 	rw_table_name(l->table, t, sizeof(t));
 	if (l->error) {
-		snprintf(buf, len, "rejected: %s (%s)", ex_error_text(l),
-			 strerrorname_np(-l->error) ?: "?");
+		snprintf(buf, len, "%s: %s (%s)", explain_rejected(l) ? "rejected" : "no route",
+			 ex_error_text(l), strerrorname_np(-l->error) ?: "?");
 	} else if (l->fibmatch) {
 		ex_route_text(route, sizeof(route), &l->dst, l->dst_len, &l->gw, l->oif, l->type,
 			      l->protocol, l->metric);

@@ -168,7 +168,9 @@ udp_listen 203.0.113.2 5300
 UDP_BOUND=$BG_PID
 expect_no_warning "a UDP socket bound to an address: no warning" udp-wildcard
 udp_listen 0.0.0.0 5353
-expect_warning "a wildcard UDP listener" udp-wildcard "warning: udp-wildcard: udp 0.0.0.0:5353: a UDP socket (inode"
+expect_warning "a wildcard UDP listener, and the process holding it" udp-wildcard \
+	"warning: udp-wildcard: udp 0.0.0.0:5353: a UDP socket (inode"
+expect_ok "... named" grep -qF ", python3[$BG_PID]) is bound to the wildcard address" <<<"$AUDIT"
 stop_bg "$BG_PID" KILL >/dev/null
 stop_bg "$UDP_BOUND" KILL >/dev/null
 expect_no_warning "listener gone: no warning" udp-wildcard
@@ -221,8 +223,12 @@ mkdir -p "$REPLYROUTE_AUDIT_ROOT/etc/NetworkManager/system-connections"
 printf '[connection]\nid=wan2\ninterface-name=eth2\n[ipv4]\nmethod=auto\nroute-table=101\n' \
 	>"$REPLYROUTE_AUDIT_ROOT/etc/NetworkManager/system-connections/wan2.nmconnection"
 expect_warning "NetworkManager owns table 101" networkmanager \
-	"warning: networkmanager: eth2: NetworkManager's connection /etc/NetworkManager/system-connections/wan2.nmconnection (interface eth2) has ipv4.route-table=101"
+	"warning: networkmanager: eth2: NetworkManager's connection /etc/NetworkManager/system-connections/wan2.nmconnection (interface eth2) has ipv4.route-table=101, table 101 of replyroute"
+printf '[connection]\nipv6.route-table=100\n' >"$REPLYROUTE_AUDIT_ROOT/etc/NetworkManager/NetworkManager.conf"
+expect_warning "NetworkManager's default for every connection: table 100" networkmanager \
+	"warning: networkmanager: eth1: NetworkManager's default for every connection (/etc/NetworkManager/NetworkManager.conf) is ipv6.route-table=100"
 stop_bg "$FAKE_NM" KILL >/dev/null
+expect_no_warning "NetworkManager not running: no warning" networkmanager
 
 # 12. The daemon logged its audit once at start: nothing was staged then.
 expect_eq "daemon: no audit line at start on a clean host" 0 "$(grep -c 'audit:' "$RR_LOG")"

@@ -44,6 +44,7 @@ expect_verdict() {
 
 # repeatable ARGS...: every lookup's printed command, run with ip in host,
 # succeeds exactly when the lookup did, and names the same device.
+# shellcheck disable=SC2317 # called through expect_ok
 repeatable() {
 	local json n i cmd err dev out bad=0
 	json=$(rr --explain "$@" -j) || { echo "explain failed"; return 1; }

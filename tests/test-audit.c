@@ -112,7 +112,8 @@ static void test_check_golden(void)
 	struct audit_iface ifs[2] = {0};
 	struct audit_nm_conn nm = {.file = "/etc/NetworkManager/system-connections/wan2.nmconnection",
 				   .iface = "eth2", .table4 = 101};
-	struct audit_udp udp = {.family = AF_INET, .port = 5353, .inode = 4242};
+	struct audit_udp udp = {.family = AF_INET, .port = 5353, .inode = 4242,
+				.owner = "dnsmasq[123]"};
 	struct audit_facts f = {0};
 	struct audit_report rep;
 	struct rr_route *r;
@@ -250,6 +251,14 @@ static void test_files(void)
 	put(root, "/etc/NetworkManager/system-connections/notes.txt", "[ipv4]\nroute-table=7\n");
 	CHECK(audit_read_nm(&nm, &n) == 0);
 	CHECK(n == 1 && !strcmp(nm[0].iface, "eth1") && nm[0].table4 == 100 && nm[0].table6 == 101);
+	free(nm);
+	/* NetworkManager.conf's defaults for every connection, a conf.d file overriding. */
+	put(root, "/etc/NetworkManager/NetworkManager.conf",
+	    "[main]\nplugins=keyfile\n[connection]\nipv4.route-table=100\n");
+	put(root, "/etc/NetworkManager/conf.d/50-rt.conf", "[connection]\nipv4.route-table=102\n");
+	CHECK(audit_read_nm(&nm, &n) == 0);
+	CHECK(n == 2 && nm[0].defaults && nm[0].table4 == 102 && !nm[0].table6 &&
+	      !strcmp(nm[0].file, "/etc/NetworkManager/conf.d/50-rt.conf") && !nm[1].defaults);
 	free(nm);
 	audit_root = "";
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
