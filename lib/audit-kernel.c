@@ -74,13 +74,19 @@ static bool audit_is(const char *pid, void *data)
 	return (f->found = !strcmp(comm, f->comm));
 }
 
-/* A process of that name runs (comm: at most 15 bytes). */
-static bool audit_running(const char *comm)
+/*
+ * A process of that name runs (comm: at most 15 bytes), or its runtime
+ * files under /run say it has run since boot: with ProtectProc=invisible (the
+ * unit) the daemon does not see the processes of other users.
+ */
+static bool audit_running(const char *comm, const char *runtime)
 {
 	struct audit_find f = {.comm = comm};
+	char path[512];
 
 	audit_procs(audit_is, &f);
-	return f.found;
+	snprintf(path, sizeof(path), "%s%s", audit_root, runtime);
+	return f.found || access(path, F_OK) == 0;
 }
 
 /* Name the process holding each wildcard socket: its fds link to socket:[INODE]. */
@@ -402,9 +408,9 @@ int audit_collect(const struct rr_config *c, const struct inspect *k, struct aud
 		s->nd_managed = audit_nd_manages(l->ifindex);
 	}
 	f->ip6_forwarding = audit_sysctl("ipv6", "all", "forwarding");
-	if ((f->nd.running = audit_running("systemd-network")))
+	if ((f->nd.running = audit_running("systemd-network", "/run/systemd/netif/state")))
 		audit_read_networkd(&f->nd);
-	if ((f->nm_running = audit_running("NetworkManager")) &&
+	if ((f->nm_running = audit_running("NetworkManager", "/run/NetworkManager")) &&
 	    (r = audit_read_nm(&f->nm, &f->n_nm)) < 0)
 		return r;
 	return audit_read_udp(f);

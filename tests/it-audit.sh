@@ -214,6 +214,11 @@ expect_warning "a later drop-in wins" networkd \
 	"ManageForeignRoutes=yes (/etc/systemd/networkd.conf.d/60-later.conf)"
 stop_bg "$FAKE_ND" KILL >/dev/null
 expect_no_warning "networkd not running: no warning" networkd
+# What the daemon sees under ProtectProc=invisible: networkd's state file, not its process.
+touch "$REPLYROUTE_AUDIT_ROOT/run/systemd/netif/state"
+expect_warning "networkd's state file without its process: still warned" networkd \
+	"ManageForeignRoutes=yes (/etc/systemd/networkd.conf.d/60-later.conf)"
+rm "$REPLYROUTE_AUDIT_ROOT/run/systemd/netif/state"
 
 # 11. NetworkManager syncing table 101.
 cp "$(command -v sleep)" "$T/NetworkManager" || fail "fake NetworkManager"
