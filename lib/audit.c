@@ -2,13 +2,13 @@
 #include "audit.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "rr-build.h"
 #include "value.h"
 
@@ -388,9 +388,14 @@ static int audit_udp(const struct audit_facts *f, struct audit_report *r)
 
 int audit_check(const struct audit_facts *f, struct audit_report *ret)
 {
-	static int (*const per_iface[])(const struct audit_facts *, size_t, struct audit_report *) = {
-		audit_rp_filter, audit_networkd, audit_nm, audit_shadow,
-		audit_foreign_routes, audit_forwarding, audit_notrack, audit_arp,
+	/* present: only while the interface exists (sysctls, addresses, its link's manager). */
+	static const struct {
+		int (*fn)(const struct audit_facts *, size_t, struct audit_report *);
+		bool present;
+	} per_iface[] = {
+		{audit_rp_filter, true},     {audit_networkd, true},	   {audit_nm, false},
+		{audit_shadow, false},	     {audit_foreign_routes, false}, {audit_forwarding, true},
+		{audit_notrack, false},	     {audit_arp, true},
 	};
 	size_t n = f->config ? f->config->n_ifaces : 0;
 	int r = 0;
@@ -398,9 +403,8 @@ int audit_check(const struct audit_facts *f, struct audit_report *ret)
 	memset(ret, 0, sizeof(*ret));
 	for (size_t i = 0; i < n && r >= 0; i++)
 		for (size_t c = 0; c < sizeof(per_iface) / sizeof(per_iface[0]) && r >= 0; c++)
-			if (f->ifs[i].present || per_iface[c] == audit_shadow ||
-			    per_iface[c] == audit_foreign_routes)
-				r = per_iface[c](f, i, ret);
+			if (f->ifs[i].present || !per_iface[c].present)
+				r = per_iface[c].fn(f, i, ret);
 	if (r >= 0 && n)
 		r = audit_marks(f, ret);
 	if (r >= 0 && n)
@@ -431,9 +435,11 @@ int audit_print(const struct audit_report *r, bool json, FILE *out)
 	if (!(list = json_array()))
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n; i++)
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "check", r->w[i].check,
-						      "subject", r->w[i].subject, "message",
-						      r->w[i].message, "fix", r->w[i].fix));
+		json_array_append_new(list, json_pack("{s:o,s:o,s:o,s:o}", "check",
+						      json_text(r->w[i].check), "subject",
+						      json_text(r->w[i].subject), "message",
+						      json_text(r->w[i].message), "fix",
+						      json_text(r->w[i].fix)));
 	root = json_pack("{s:o,s:I}", "warnings", list, "count", (json_int_t)r->n);
 	e = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);

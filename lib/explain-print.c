@@ -2,10 +2,10 @@
 #include "explain.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 
+#include "jsonout.h"
 #include "value.h"
 
 /* The fibmatch twin of a reply lookup. */
@@ -168,14 +168,14 @@ static void ex_lookup_json(struct ex_out *o, enum explain_q q, bool effective)
 	json_object_set_new(j, "mark", json_integer(l->pkt.mark));
 	json_object_set_new(j, "effective", json_boolean(effective));
 	json_object_set_new(j, "fibmatch", json_boolean(l->fibmatch));
-	json_object_set_new(j, "command", json_string(cmd));
+	json_object_set_new(j, "command", json_text(cmd));
 	json_object_set_new(j, "error", l->error ? json_string(strerrorname_np(-l->error) ?: "?") :
 						    json_null());
 	json_object_set_new(j, "rejected", json_boolean(explain_rejected(l)));
 	if (!l->error) {
 		json_object_set_new(j, "type", json_string(ex_type_name(l->type)));
 		json_object_set_new(j, "table", json_integer(l->table));
-		json_object_set_new(j, "dev", l->oif[0] ? json_string(l->oif) : json_null());
+		json_object_set_new(j, "dev", l->oif[0] ? json_text(l->oif) : json_null());
 		json_object_set_new(j, "gateway", ex_addr_json(&l->gw));
 		json_object_set_new(j, "prefsrc", ex_addr_json(&l->prefsrc));
 		if (l->fibmatch) {
@@ -186,7 +186,7 @@ static void ex_lookup_json(struct ex_out *o, enum explain_q q, bool effective)
 			json_object_set_new(j, "protocol", json_integer(l->protocol));
 		}
 	}
-	json_object_set_new(j, "text", json_string(ans));
+	json_object_set_new(j, "text", json_text(ans));
 	json_array_append_new(o->lookups, j);
 }
 
@@ -235,19 +235,19 @@ static void ex_walk(struct ex_out *o, enum explain_q q)
 		if (!o->lookups)
 			fprintf(o->f, "    %s: %s\n", rule, step);
 		else
-			json_array_append_new(steps, json_pack("{s:s,s:s}", "rule", rule, "result",
-								 step));
+			json_array_append_new(steps, json_pack("{s:o,s:o}", "rule", json_text(rule),
+								 "result", json_text(step)));
 	}
 	if (!o->lookups) {
 		fprintf(o->f, "  %s\n", verdict);
 		json_decref(steps);
 		return;
 	}
-	o->walk = json_pack("{s:o,s:I,s:I,s:b,s:s}", "steps", steps, "table",
+	o->walk = json_pack("{s:o,s:I,s:I,s:b,s:o}", "steps", steps, "table",
 			    (json_int_t)rw_table(in->rules, &w), "kernel_table",
 			    (json_int_t)in->q[q].table, "agrees",
 			    !in->q[q].error && rw_table(in->rules, &w) == in->q[q].table, "text",
-			    verdict);
+			    json_text(verdict));
 }
 
 static void ex_group_print(struct ex_out *o, enum explain_q plain)
@@ -299,12 +299,12 @@ static json_t *ex_head_json(const struct explain_input *in)
 	const struct explain_flow *fl = &in->flow;
 	const struct explain_iface *i = &in->iface;
 
-	return json_pack("{s:{s:i,s:o,s:o,s:i,s:i,s:s,s:o},s:{s:s,s:b,s:b,s:I,s:I,s:I,s:I}}",
+	return json_pack("{s:{s:i,s:o,s:o,s:i,s:i,s:o,s:o},s:{s:o,s:b,s:b,s:I,s:I,s:I,s:I}}",
 			 "flow", "ipproto", fl->ipproto, "from", ex_addr_json(&fl->from), "to",
 			 ex_addr_json(&fl->to), "sport", fl->sport, "dport", fl->dport, "iif",
-			 fl->iif, "forward_to",
+			 json_text(fl->iif), "forward_to",
 			 ex_addr_json(&fl->forward_to),
-			 "interface", "name", fl->iif, "tracked", i->tracked, "marking", i->marking,
+			 "interface", "name", json_text(fl->iif), "tracked", i->tracked, "marking", i->marking,
 			 "mark", (json_int_t)i->mark, "mask", (json_int_t)i->mask, "table",
 			 (json_int_t)i->table, "priority", (json_int_t)i->priority);
 }
@@ -331,7 +331,8 @@ int explain_print(const struct explain_input *in, bool json, FILE *f)
 	json_object_set_new(root, "lookups", o.lookups);
 	json_object_set_new(root, "rule_walk", o.walk ? o.walk : json_null());
 	json_object_set_new(root, "verdict",
-			    json_pack("{s:b,s:s}", "symmetric", v.symmetric, "reason", v.reason));
+			    json_pack("{s:b,s:o}", "symmetric", v.symmetric, "reason",
+				      json_text(v.reason)));
 	r = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(root);

@@ -265,6 +265,22 @@ static void test_files(void)
 	CHECK(system(cmd) == 0);
 }
 
+/* Text that is not UTF-8 (a name from the kernel) is escaped in JSON, not dropped. */
+static void test_json_bytes(void)
+{
+	struct audit_warning w = {.check = "arp", .subject = "e\xff" "1 eth2", .message = "m",
+				  .fix = "f"};
+	struct audit_report rep = {.w = &w, .n = 1};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	CHECK(audit_print(&rep, true, f) == 0);
+	fclose(f);
+	CHECK(out && strstr(out, "\"subject\": \"e\\\\xff1 eth2\""));
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	expected = argc > 1 ? argv[1] : "tests/expected";
@@ -272,5 +288,6 @@ int main(int argc, char **argv)
 	test_check_golden();
 	test_udp();
 	test_files();
+	test_json_bytes();
 	return check_done("audit");
 }
