@@ -124,8 +124,9 @@ static int audit_nm(const struct audit_facts *f, size_t i, struct audit_report *
 /* The selectors a catch-all rule lacks: it matches any packet carrying mark. */
 static bool audit_catch_all(const struct rr_xrule *x, uint32_t mark)
 {
-	return !x->src_len && !x->dst_len && !x->iif[0] && !x->oif[0] && !x->ipproto &&
-	       !x->sport[1] && !x->dport[1] && !x->invert && !((x->fwmark ^ mark) & x->fwmask);
+	return !x->src_len && !x->dst_len && !x->iif[0] && !x->oif[0] && !x->ipproto && !x->tos &&
+	       !x->uid_set && !x->sport[1] && !x->dport[1] && !x->invert &&
+	       !((x->fwmark ^ mark) & x->fwmask);
 }
 
 /* Whether foreign rule x keeps packets with mark from rule priority p of table t. */

@@ -249,6 +249,7 @@ int fq_rule_parse(const struct nlmsghdr *h, struct rr_xrule *ret)
 		.goto_target = fq_u32(tb[FRA_GOTO], 0),
 		.src_len = frh->src_len,
 		.dst_len = frh->dst_len,
+		.tos = frh->tos,
 		.invert = frh->flags & FIB_RULE_INVERT,
 		.l3mdev = tb[FRA_L3MDEV] && nla_get_u8(tb[FRA_L3MDEV]),
 		.suppress_prefixlen = (int)fq_u32(tb[FRA_SUPPRESS_PREFIXLEN], UINT32_MAX),
@@ -264,6 +265,14 @@ int fq_rule_parse(const struct nlmsghdr *h, struct rr_xrule *ret)
 	fq_str(tb[FRA_OIFNAME], ret->oif);
 	fq_range(tb[FRA_SPORT_RANGE], ret->sport);
 	fq_range(tb[FRA_DPORT_RANGE], ret->dport);
+	if (tb[FRA_UID_RANGE] && nla_len(tb[FRA_UID_RANGE]) >= (int)sizeof(struct fib_rule_uid_range)) {
+		struct fib_rule_uid_range u;
+
+		memcpy(&u, nla_data(tb[FRA_UID_RANGE]), sizeof(u));
+		ret->uid_set = true;
+		ret->uid[0] = u.start;
+		ret->uid[1] = u.end;
+	}
 	return 0;
 }
 

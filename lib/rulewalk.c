@@ -36,6 +36,10 @@ bool rw_rule_matches(const struct rr_xrule *r, const struct rr_packet *p)
 		m = false;
 	else if (r->ipproto && r->ipproto != p->ipproto)
 		m = false;
+	else if (r->tos)
+		m = false;
+	else if (r->uid_set && (p->iif[0] || r->uid[0] > 0))
+		m = false;
 	else if (!port_in(r->sport, p->sport) || !port_in(r->dport, p->dport))
 		m = false;
 	return r->invert ? !m : m;
@@ -210,6 +214,10 @@ void rw_rule_format(const struct rr_xrule *r, char *buf, size_t len)
 		rw_cat(buf, len, " oif %s", VALUE_NAME_SHOWN(r->oif));
 	if (r->ipproto)
 		rw_cat(buf, len, " ipproto %u", r->ipproto);
+	if (r->tos)
+		rw_cat(buf, len, " tos %#x", r->tos);
+	if (r->uid_set)
+		rw_cat(buf, len, " uidrange %u-%u", r->uid[0], r->uid[1]);
 	if (r->sport[0] || r->sport[1])
 		rw_cat(buf, len, " sport %u-%u", r->sport[0], r->sport[1]);
 	if (r->dport[0] || r->dport[1])

@@ -27,13 +27,20 @@ struct rr_xrule {
 	uint8_t src_len, dst_len;
 	char iif[IFNAMSIZ], oif[IFNAMSIZ]; /* "": any */
 	uint8_t ipproto;
+	uint8_t tos;                 /* IPv4 TOS / DSCP; 0: any */
 	uint16_t sport[2], dport[2]; /* ranges; 0-0: any */
+	bool uid_set;                /* a uid range: uid[0]..uid[1] */
+	uint32_t uid[2];
 	bool l3mdev, invert;
 	int suppress_prefixlen; /* -1: none */
 	uint8_t protocol;
 };
 
-/* A packet as a route lookup sees it; iif "" is a locally generated packet (the kernel: lo). */
+/*
+ * A packet as a route lookup sees it; iif "" is a locally generated packet
+ * (the kernel: lo), sent by root as `ip route get` asks it (uid 0); an
+ * arriving packet has no uid, and TOS 0.
+ */
 struct rr_packet {
 	int family;
 	struct rr_addr src, dst;

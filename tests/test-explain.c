@@ -215,6 +215,18 @@ static void test_walk_selectors(void)
 	CHECK(!strcmp(buf, "30: from all lookup 201 suppress_prefixlength 0 proto 2"));
 	rw_rule_format(&r[5], buf, sizeof(buf));
 	CHECK(!strcmp(buf, "60: from all sport 22-22 unreachable proto 2"));
+	/* TOS and uid ranges: a local packet is root's, with TOS 0. */
+	r[6] = R(5, FR_ACT_BLACKHOLE, 0);
+	r[6].tos = 0x10;
+	r[7] = R(6, FR_ACT_BLACKHOLE, 0);
+	r[7].uid_set = true;
+	r[7].uid[0] = 1000;
+	r[7].uid[1] = 1999;
+	CHECK(!rw_rule_matches(&r[6], &p) && !rw_rule_matches(&r[7], &p));
+	r[7].uid[0] = 0;
+	CHECK(rw_rule_matches(&r[7], &p));
+	rw_rule_format(&r[7], buf, sizeof(buf));
+	CHECK(!strcmp(buf, "6: from all uidrange 0-1999 blackhole proto 2"));
 	/* invert: "not from 192.0.2.0/24" matches 203.0.113.2. */
 	r[0].invert = true;
 	rw_walk(r, 1, &v, &p, &res);
