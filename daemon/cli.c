@@ -40,6 +40,22 @@ __attribute__((format(printf, 1, 2))) static int cli_usage(const char *fmt, ...)
 	return RR_EXIT_USAGE;
 }
 
+#define CLI_EXPLAIN_USAGE                                                                   \
+	"Usage: replyrouted --explain --from ADDR --to ADDR [--iif IF] [--proto tcp|udp|icmp]\n" \
+	"                   [--sport N] [--dport N] [--forward-to ADDR] [-j] [-c FILE]\n"         \
+	"The kernel's routing of a connection from ADDR to the host's ADDR and of its reply,\n"  \
+	"with and without the arriving interface's mark, and whether it is symmetric.\n"
+#define CLI_AUDIT_USAGE                                                                \
+	"Usage: replyrouted --audit [-j] [-c FILE]\n"                                       \
+	"Warn about what on this host works against replyroute, each with its fix.\n"       \
+	"Exit status: 0 no warnings, 4 warnings, 1 failure, 78 invalid config.\n"
+
+static int cli_help(const char *text)
+{
+	fputs(text, stdout);
+	return 0;
+}
+
 /* The config, or NULL when there is none to read: these commands work without one. */
 static struct rr_config *cli_config(const char *path)
 {
@@ -100,6 +116,7 @@ int cli_explain(int argc, char **argv)
 		{"sport", required_argument, NULL, O_SPORT},
 		{"dport", required_argument, NULL, O_DPORT},
 		{"forward-to", required_argument, NULL, O_FWD},
+		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct explain_flow f = {0};
@@ -109,9 +126,10 @@ int cli_explain(int argc, char **argv)
 	char err[256] = "";
 	int opt, r = 0;
 
-	while ((opt = getopt_long(argc, argv, "c:jv", options, NULL)) != -1 && r == 0) {
+	while ((opt = getopt_long(argc, argv, "c:jvh", options, NULL)) != -1 && r == 0) {
 		switch (opt) {
 		case O_EXPLAIN: break;
+		case 'h': return cli_help(CLI_EXPLAIN_USAGE);
 		case 'c': path = optarg; break;
 		case 'j': json = true; break;
 		case 'v': log_max_level = 7; break;
@@ -150,6 +168,7 @@ int cli_audit(int argc, char **argv)
 	static const struct option options[] = {
 		{"audit", no_argument, NULL, O_AUDIT}, {"config", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},      {"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *path = RR_DEFAULT_CONFIG;
@@ -158,9 +177,10 @@ int cli_audit(int argc, char **argv)
 	bool json = false;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "c:jv", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:jvh", options, NULL)) != -1) {
 		switch (opt) {
 		case O_AUDIT: break;
+		case 'h': return cli_help(CLI_AUDIT_USAGE);
 		case 'c': path = optarg; break;
 		case 'j': json = true; break;
 		case 'v': log_max_level = 7; break;
