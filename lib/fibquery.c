@@ -281,7 +281,8 @@ static int fq_rule_msg(struct nl_msg *msg, void *arg)
 	struct fq *q = arg;
 	struct rr_xrule r;
 
-	if (fq_rule_parse(nlmsg_hdr(msg), &r) < 0)
+	/* IPv4 and IPv6 only: the multicast RPDBs (ipmr, ip6mr) route nothing of ours. */
+	if (fq_rule_parse(nlmsg_hdr(msg), &r) < 0 || (r.family != AF_INET && r.family != AF_INET6))
 		return NL_SKIP;
 	if (q->n_rules == q->cap_rules) {
 		size_t cap = q->cap_rules ? 2 * q->cap_rules : 16;
@@ -300,22 +301,21 @@ static int fq_rule_msg(struct nl_msg *msg, void *arg)
 
 int fq_rules(struct fq *q, struct rr_xrule **ret, size_t *n)
 {
-	static const int families[] = {AF_INET, AF_INET6};
-	int r = 0;
+	int r;
 
 	q->n_rules = 0;
 	q->parse_error = 0;
 	q->error = 0;
-	for (size_t i = 0; i < 2 && r >= 0; i++) {
-		r = nl_rtgen_request(q->sk, RTM_GETRULE, families[i], NLM_F_DUMP);
-		if (r >= 0)
-			r = fq_recv(q, fq_rule_msg);
-	}
-	if (r < 0 || q->parse_error || q->error < 0) {
-		int e = q->parse_error ? q->parse_error : q->error < 0 ? q->error : kr_errno(r);
-
-		return e;
-	}
+	/* AF_UNSPEC: every family the kernel has, each in its own order. */
+	r = nl_rtgen_request(q->sk, RTM_GETRULE, AF_UNSPEC, NLM_F_DUMP);
+	if (r >= 0)
+		r = fq_recv(q, fq_rule_msg);
+	if (q->parse_error)
+		return q->parse_error;
+	if (q->error < 0)
+		return q->error;
+	if (r < 0)
+		return kr_errno(r);
 	*ret = q->rules;
 	*n = q->n_rules;
 	q->rules = NULL;
