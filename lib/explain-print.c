@@ -132,7 +132,8 @@ static void ex_walk_text(const struct explain_input *in, const struct rw_result 
 	if (k->error)
 		snprintf(buf, len, "the kernel found no route");
 	else if (t && t == k->table)
-		snprintf(buf, len, "the rule walk agrees with the kernel: table %s", b);
+		snprintf(buf, len, "the rule walk agrees with the kernel: rule %u leads to table %s",
+			 in->rules[w->steps[w->n_steps - 1].rule].priority, b);
 	else if (t)
 		snprintf(buf, len, "the rule walk ends in table %s, the kernel says table %s: "
 			 "the kernel's answer stands (the walk does not model every selector)",
@@ -243,7 +244,10 @@ static void ex_walk(struct ex_out *o, enum explain_q q)
 		json_decref(steps);
 		return;
 	}
-	o->walk = json_pack("{s:o,s:I,s:I,s:b,s:o}", "steps", steps, "table",
+	if (w.done)
+		rw_rule_format(&in->rules[w.steps[w.n_steps - 1].rule], rule, sizeof(rule));
+	o->walk = json_pack("{s:o,s:o,s:I,s:I,s:b,s:o}", "steps", steps, "rule",
+			    w.done ? json_text(rule) : json_null(), "table",
 			    (json_int_t)rw_table(in->rules, &w), "kernel_table",
 			    (json_int_t)in->q[q].table, "agrees",
 			    !in->q[q].error && rw_table(in->rules, &w) == in->q[q].table, "text",

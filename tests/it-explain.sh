@@ -94,7 +94,7 @@ reply, mark 0x1 (this flow): dev eth1 via 203.0.113.1, table 100
   rules met:
     0: from all lookup local proto 2: no route, next rule
     1000: from all fwmark 0x1/0xff lookup 100 proto 205: default via 203.0.113.1 dev eth1 proto 205
-  the rule walk agrees with the kernel: table 100
+  the rule walk agrees with the kernel: rule 1000 leads to table 100
 reply, no mark: dev eth0 via 192.0.2.1, table main
   \$ ip route get 198.51.100.10 from 203.0.113.2 ipproto tcp sport 22 dport 40000
   matched route 198.51.100.0/24 via 192.0.2.1 dev eth0 proto 3, table main
@@ -102,8 +102,9 @@ reply, no mark: dev eth0 via 192.0.2.1, table main
 verdict: symmetric: the packet arriving on eth1 is accepted and the reply leaves through eth1 via 203.0.113.1 (table 100)" \
 	"$OUT"
 J=$(rr --explain "${FLOW[@]}" -j)
-expect_eq "after: JSON verdict, rule walk and kernel agree on table 100" "true 100 100 true" \
-	"$(jq -r '"\(.verdict.symmetric) \(.rule_walk.table) \(.rule_walk.kernel_table) \(.rule_walk.agrees)"' <<<"$J")"
+expect_eq "after: JSON verdict, rule walk and kernel agree on table 100" \
+	"true 100 100 true 1000: from all fwmark 0x1/0xff lookup 100 proto 205" \
+	"$(jq -r '"\(.verdict.symmetric) \(.rule_walk.table) \(.rule_walk.kernel_table) \(.rule_walk.agrees) \(.rule_walk.rule)"' <<<"$J")"
 expect_eq "after: JSON, the flow's reply lookup" \
 	"ip route get 198.51.100.10 from 203.0.113.2 mark 0x1 ipproto tcp sport 22 dport 40000 eth1 100" \
 	"$(jq -r '.lookups[] | select(.lookup == "reply" and .effective and (.fibmatch | not)) | "\(.command) \(.dev) \(.table)"' <<<"$J")"
