@@ -34,14 +34,30 @@ enum explain_q explain_effective(const struct explain_input *in, enum explain_q 
 	return explain_mark(in) && in->asked[explain_marked(plain)] ? explain_marked(plain) : plain;
 }
 
-/* Where the reply to a forwarded connection arrives from: the LAN side of the inbound answer. */
+static const char *ex_oif(const struct explain_input *in, enum explain_q q)
+{
+	const struct fq_lookup *l = &in->q[q];
+
+	return ex_answered(in, q) && !l->error && l->oif[0] ? l->oif : NULL;
+}
+
+/*
+ * Where the reply to a forwarded connection arrives from: the LAN side of the
+ * inbound answer; when the kernel refused the inbound packet, the device of
+ * main's route to the LAN host, so that the reply is still asked about.
+ */
 static const char *ex_lan_iif(const struct explain_input *in)
 {
-	const struct fq_lookup *l = &in->q[explain_effective(in, EXQ_IN)];
+	enum explain_q e = explain_effective(in, EXQ_IN);
+	const char *oif = ex_oif(in, e) ?: ex_oif(in, e == EXQ_IN ? EXQ_IN_MARKED : EXQ_IN);
+	ssize_t r;
+	const struct rr_link *l;
 
-	if (!ex_answered(in, explain_effective(in, EXQ_IN)) || l->error || !l->oif[0])
-		return NULL;
-	return l->oif;
+	if (oif || !in->view)
+		return oif;
+	r = rw_table_lookup(in->view, in->flow.family, RT_TABLE_MAIN, &in->flow.forward_to);
+	l = r >= 0 ? view_link_by_index(in->view, in->view->routes[r].oif) : NULL;
+	return l ? l->name : NULL;
 }
 
 bool explain_question(const struct explain_input *in, enum explain_q q, struct fq_lookup *ret)

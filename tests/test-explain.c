@@ -359,9 +359,14 @@ static void test_explain_forward(void)
 	answer(&in, EXQ_REPLY_MARKED_FIB, 0, RTN_UNICAST, 100, "eth1", "203.0.113.1");
 	print_both(&in, "explain-forward");
 
-	/* Not forwarded (the inbound failed): the LAN's reply is not asked. */
+	/* Not forwarded (the inbound failed): the LAN side from main's route to the LAN host. */
 	in.q[EXQ_IN_MARKED].error = -EHOSTUNREACH;
-	CHECK(!explain_question(&in, EXQ_REPLY, &in.q[EXQ_REPLY]));
+	CHECK(explain_question(&in, EXQ_REPLY, &in.q[EXQ_REPLY]) &&
+	      !strcmp(in.q[EXQ_REPLY].pkt.iif, "eth1")); /* main's default */
+	link(&view, 4, "lan1");
+	route(&view, RT_TABLE_MAIN, "198.18.10.0", 24, NULL, 4, RTN_UNICAST, 2);
+	CHECK(explain_question(&in, EXQ_REPLY, &in.q[EXQ_REPLY]) &&
+	      !strcmp(in.q[EXQ_REPLY].pkt.iif, "lan1"));
 	view_clear(&view);
 }
 
