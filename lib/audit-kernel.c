@@ -424,17 +424,35 @@ void audit_facts_clear(struct audit_facts *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* The configured tables: their foreign routes are checked whether a rule points there or not. */
+static int audit_tables(const struct rr_config *c, uint32_t **ret, size_t *n)
+{
+	*n = 0;
+	if (!(*ret = calloc(c && c->n_ifaces ? c->n_ifaces : 1, sizeof(**ret))))
+		return -ENOMEM;
+	for (size_t i = 0; c && i < c->n_ifaces; i++)
+		if (c->ifaces[i].table)
+			(*ret)[(*n)++] = c->ifaces[i].table;
+	return 0;
+}
+
 int audit_run(const struct rr_config *c, struct audit_report *ret)
 {
 	struct inspect k;
 	struct audit_facts f;
+	uint32_t *tables;
+	size_t n;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	/* Tests (and chroots) keep the managers' files elsewhere. */
 	if (getenv("REPLYROUTE_AUDIT_ROOT"))
 		audit_root = getenv("REPLYROUTE_AUDIT_ROOT");
-	if ((r = inspect_read(&k, INSPECT_NFT)) < 0)
+	if ((r = audit_tables(c, &tables, &n)) < 0)
+		return r;
+	r = inspect_read(&k, INSPECT_NFT, tables, n);
+	free(tables);
+	if (r < 0)
 		return r;
 	if ((r = audit_collect(c, &k, &f)) >= 0)
 		r = audit_check(&f, ret);

@@ -49,7 +49,7 @@ int explain_run(const struct rr_config *c, struct explain_flow *flow, bool json,
 	const char *iif;
 	int r;
 
-	if ((r = inspect_read(&k, INSPECT_NFT)) < 0) {
+	if ((r = inspect_read(&k, INSPECT_NFT, NULL, 0)) < 0) {
 		snprintf(err, errlen, "cannot read the kernel state: %s", strerror(-r));
 		return r;
 	}

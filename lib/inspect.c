@@ -10,22 +10,50 @@
 #include "kroute.h"
 #include "rr-build.h"
 
-int inspect_read(struct inspect *k, unsigned flags)
+/* The tables the rules look up, and extra ones: the only routes a lookup can meet. */
+static int inspect_tables(const struct inspect *k, const uint32_t *extra, size_t n_extra,
+			  uint32_t **ret, size_t *n)
+{
+	uint32_t *t = malloc((k->n_rules + n_extra + 1) * sizeof(*t));
+
+	*n = 0;
+	if (!(*ret = t))
+		return -ENOMEM;
+	for (size_t i = 0; i < k->n_rules + n_extra; i++) {
+		uint32_t x = i < k->n_rules ? (k->rules[i].action == FR_ACT_TO_TBL ? k->rules[i].table : 0) :
+					      extra[i - k->n_rules];
+		bool seen = x == 0;
+
+		for (size_t j = 0; j < *n && !seen; j++)
+			seen = t[j] == x;
+		if (!seen)
+			t[(*n)++] = x;
+	}
+	return 0;
+}
+
+int inspect_read(struct inspect *k, unsigned flags, const uint32_t *tables, size_t n_tables)
 {
 	struct rr_kroute *kr = NULL;
 	struct fq *q = NULL;
+	uint32_t *t = NULL;
+	size_t n_t = 0;
 	char *json = NULL;
 	int r;
 
 	memset(k, 0, sizeof(*k));
-	if ((r = kr_open(&kr)) < 0)
+	if ((r = fq_open(&q)) < 0)
 		return r;
-	r = kr_dump(kr, &k->view, RR_PART_ALL, NULL, 0);
-	kr_close(kr);
-	if (r >= 0 && (r = fq_open(&q)) >= 0) {
-		r = fq_rules(q, &k->rules, &k->n_rules);
-		fq_close(q);
+	r = fq_rules(q, &k->rules, &k->n_rules);
+	fq_close(q);
+	if (r >= 0 && (r = inspect_tables(k, tables, n_tables, &t, &n_t)) >= 0 &&
+	    (r = kr_open(&kr)) >= 0) {
+		r = kr_dump(kr, &k->view, RR_PART_LINKS | RR_PART_ADDRS, NULL, 0);
+		if (r >= 0)
+			r = kr_dump(kr, &k->view, RR_PART_ROUTES, t, n_t);
+		kr_close(kr);
 	}
+	free(t);
 	if (r >= 0 && (flags & INSPECT_NFT) && (r = nfts_fetch(&json)) >= 0)
 		r = nfts_parse(json, &k->nft);
 	free(json);

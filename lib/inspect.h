@@ -3,7 +3,7 @@
 
 /*
  * A read-only snapshot of the kernel for --explain and --audit: links,
- * addresses and every table's routes (view.h), the whole RPDB with every
+ * addresses and the routes of the tables that matter (view.h), the whole RPDB with every
  * selector (rulewalk.h) and, on request, what the nft ruleset does
  * (nftscan.h). Changes nothing; runs beside a daemon.
  */
@@ -22,7 +22,11 @@ struct inspect {
 	struct nfts nft;
 };
 
-int inspect_read(struct inspect *k, unsigned flags);
+/*
+ * Routes only of the tables the rules look up and of tables[]: a foreign
+ * table no rule points to costs nothing, whatever its size.
+ */
+int inspect_read(struct inspect *k, unsigned flags, const uint32_t *tables, size_t n_tables);
 void inspect_clear(struct inspect *k);
 
 /* The table replyroute's own rule for mark/mask looks up (0: none): an automatic table. */
