@@ -270,6 +270,29 @@ static int audit_notrack(const struct audit_facts *f, size_t i, struct audit_rep
 	return 0;
 }
 
+/* nft's reverse path filter (IPv6 has no rp_filter) without the mark: strict rp_filter's twin. */
+static int audit_fib(const struct audit_facts *f, size_t i, struct audit_report *r)
+{
+	const char *name = f->config->ifaces[i].name;
+	const struct nfts *s = &f->k->nft;
+	struct audit_warning *w;
+
+	for (size_t j = 0; j < s->n_items; j++) {
+		const struct nfts_item *it = &s->items[j];
+
+		if (it->kind != NFTS_FIB_NOMARK || (it->iif[0] && strcmp(it->iif, name)))
+			continue;
+		if (!(w = audit_add(r, "nft-rpfilter", VALUE_NAME_SHOWN(name))))
+			return -ENOMEM;
+		AUDIT_TEXT(w->message, "%s %s chain %s (handle %llu): a reverse path check (fib saddr "
+			   ". iif) without the mark: packets arriving on %s whose way back is not %s "
+			   "fail it however replyroute marks them", it->family, it->table, it->chain,
+			   (unsigned long long)it->handle, VALUE_NAME_SHOWN(name), VALUE_NAME_SHOWN(name));
+		AUDIT_TEXT(w->fix, "look the mark up too: fib saddr . mark . iif oif missing drop");
+	}
+	return 0;
+}
+
 static int audit_marks(const struct audit_facts *f, struct audit_report *r)
 {
 	const struct nfts *s = &f->k->nft;
@@ -396,7 +419,7 @@ int audit_check(const struct audit_facts *f, struct audit_report *ret)
 	} per_iface[] = {
 		{audit_rp_filter, true},     {audit_networkd, true},	   {audit_nm, false},
 		{audit_shadow, false},	     {audit_foreign_routes, false}, {audit_forwarding, true},
-		{audit_notrack, false},	     {audit_arp, true},
+		{audit_notrack, false},	     {audit_arp, true},	   {audit_fib, false},
 	};
 	size_t n = f->config ? f->config->n_ifaces : 0;
 	int r = 0;

@@ -168,9 +168,26 @@ static bool nfts_ours(json_t *o)
 	return !strcmp(js(o, "family"), "inet") && !strcmp(js(o, "table"), RULESET_TABLE);
 }
 
+/* fib saddr ... without mark: the reverse path lookup of strict rp_filter, blind to marks. */
+static bool nfts_fib_nomark(json_t *match)
+{
+	json_t *flags = json_object_get(json_object_get(json_object_get(match, "left"), "fib"),
+					"flags");
+	bool saddr = false, mark = false;
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(flags, i, f) {
+		saddr |= !strcmp(json_string_value(f) ?: "", "saddr");
+		mark |= !strcmp(json_string_value(f) ?: "", "mark");
+	}
+	return saddr && !mark;
+}
+
 static int nfts_rule(struct nfts *s, json_t *rule, json_t *forward_chains)
 {
 	char iif[IFNAMSIZ] = "", oif[IFNAMSIZ] = "", key[200];
+	bool fib = false;
 	json_t *e;
 	size_t i;
 	int r;
@@ -178,10 +195,20 @@ static int nfts_rule(struct nfts *s, json_t *rule, json_t *forward_chains)
 	json_array_foreach(json_object_get(rule, "expr"), i, e) {
 		json_t *match = json_object_get(e, "match");
 
-		if (match)
+		if (match) {
 			nfts_iface(match, iif, oif);
-		else if ((r = nfts_expr(s, rule, e, iif, oif)) < 0)
+			fib |= nfts_fib_nomark(match);
+		} else if ((r = nfts_expr(s, rule, e, iif, oif)) < 0) {
 			return r;
+		}
+	}
+	if (fib) {
+		struct nfts_item *it = nfts_add(s, rule, NFTS_FIB_NOMARK);
+
+		if (!it)
+			return -ENOMEM;
+		snprintf(it->iif, sizeof(it->iif), "%s", iif);
+		snprintf(it->what, sizeof(it->what), "a fib saddr check without mark");
 	}
 	snprintf(key, sizeof(key), "%s %s %s", js(rule, "family"), js(rule, "table"),
 		 js(rule, "chain"));

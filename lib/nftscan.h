@@ -20,6 +20,7 @@ enum nfts_kind {
 	NFTS_NOTRACK,    /* notrack, or iptables-nft's NOTRACK / CT target */
 	NFTS_DNAT,
 	NFTS_FORWARD,    /* a rule in a base chain at hook forward */
+	NFTS_FIB_NOMARK, /* a reverse path check (fib saddr ...) that leaves the mark out */
 };
 
 struct nfts_item {

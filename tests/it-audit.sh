@@ -192,6 +192,21 @@ in_ns host iptables-nft -t raw -A PREROUTING -i eth2 -j NOTRACK
 expect_warning "iptables NOTRACK on eth2" notrack "warning: notrack: eth2: ip raw chain PREROUTING"
 in_ns host iptables-nft -t raw -F PREROUTING
 
+# 9b. nft's reverse path filter (what IPv6 hosts use): with the mark it is fine.
+in_ns host nft -f - <<EOF2 || fail "rpf table"
+table inet rpf {
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		fib saddr . mark . iif oif missing drop
+	}
+}
+EOF2
+expect_no_warning "fib saddr . mark . iif: no warning" nft-rpfilter
+in_ns host nft add rule inet rpf prerouting fib saddr . iif oif missing drop
+expect_warning "fib saddr . iif without the mark" nft-rpfilter \
+	"warning: nft-rpfilter: eth1: inet rpf chain prerouting (handle 3): a reverse path check (fib saddr . iif) without the mark"
+in_ns host nft delete table inet rpf
+
 # 10. systemd-networkd managing eth1 with the defaults; then the settings that fix it.
 cp "$(command -v sleep)" "$T/systemd-networkd" || fail "fake networkd"
 start_bg host "$T/systemd-networkd" 60

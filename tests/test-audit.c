@@ -79,6 +79,18 @@ static void test_nfts(void)
 	it = item(&s, "prerouting", 2);
 	CHECK(it && it->kind == NFTS_DNAT && !strcmp(it->iif, "eth1"));
 	nfts_free(&s);
+
+	/* Reverse path checks (nft -j of topo_seed6's rpf rules): the one without mark only. */
+	CHECK(nfts_parse("{\"nftables\": [{\"rule\": {\"family\": \"inet\", \"table\": \"rpf\", "
+			 "\"chain\": \"prerouting\", \"handle\": 2, \"expr\": [{\"match\": {\"op\": "
+			 "\"==\", \"left\": {\"fib\": {\"result\": \"oif\", \"flags\": [\"saddr\", "
+			 "\"iif\"]}}, \"right\": false}}, {\"drop\": null}]}}, {\"rule\": {\"family\": "
+			 "\"inet\", \"table\": \"rpf\", \"chain\": \"prerouting\", \"handle\": 3, "
+			 "\"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"fib\": {\"result\": "
+			 "\"oif\", \"flags\": [\"saddr\", \"mark\", \"iif\"]}}, \"right\": false}}, "
+			 "{\"drop\": null}]}}]}", &s) == 0);
+	CHECK(s.n_items == 1 && s.items[0].kind == NFTS_FIB_NOMARK && s.items[0].handle == 2);
+	nfts_free(&s);
 	CHECK(nfts_parse("{\"nope\": 1}", &s) == -EINVAL);
 	CHECK(nfts_parse("not json", &s) == -EINVAL);
 }
