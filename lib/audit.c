@@ -246,51 +246,54 @@ static int audit_forwarding(const struct audit_facts *f, size_t i, struct audit_
 	return 0;
 }
 
-static int audit_notrack(const struct audit_facts *f, size_t i, struct audit_report *r)
+/* One warning of check for each nft item of kind that concerns interface i. */
+static int audit_nft_each(const struct audit_facts *f, size_t i, enum nfts_kind kind,
+			  const char *check,
+			  void (*fill)(struct audit_warning *, const struct nfts_item *, const char *),
+			  struct audit_report *r)
 {
 	const char *name = f->config->ifaces[i].name;
 	const struct nfts *s = &f->k->nft;
 	struct audit_warning *w;
 
 	for (size_t j = 0; j < s->n_items; j++) {
-		const struct nfts_item *it = &s->items[j];
-
-		if (it->kind != NFTS_NOTRACK || !audit_on(it, name))
+		if (s->items[j].kind != kind || !audit_on(&s->items[j], name))
 			continue;
-		if (!(w = audit_add(r, "notrack", VALUE_NAME_SHOWN(name))))
+		if (!(w = audit_add(r, check, VALUE_NAME_SHOWN(name))))
 			return -ENOMEM;
-		AUDIT_TEXT(w->message, "%s %s chain %s (handle %llu): %s%s applies to %s: "
-			   "untracked connections get no conntrack mark, so their replies are "
-			   "routed unmarked", it->family, it->table, it->chain,
-			   (unsigned long long)it->handle, it->what,
-			   strstr(it->what, "CT") ? " (may be --notrack)" : "", VALUE_NAME_SHOWN(name));
-		AUDIT_TEXT(w->fix, "exempt %s from it (iifname != \"%s\"), or remove it",
-			   VALUE_NAME_SHOWN(name), VALUE_NAME_SHOWN(name));
+		fill(w, &s->items[j], VALUE_NAME_SHOWN(name));
 	}
 	return 0;
+}
+
+static void audit_notrack_text(struct audit_warning *w, const struct nfts_item *it,
+			       const char *name)
+{
+	AUDIT_TEXT(w->message, "%s %s chain %s (handle %llu): %s%s applies to %s: untracked "
+		   "connections get no conntrack mark, so their replies are routed unmarked",
+		   it->family, it->table, it->chain, (unsigned long long)it->handle, it->what,
+		   strstr(it->what, "CT") ? " (may be --notrack)" : "", name);
+	AUDIT_TEXT(w->fix, "exempt %s from it (iifname != \"%s\"), or remove it", name, name);
+}
+
+static int audit_notrack(const struct audit_facts *f, size_t i, struct audit_report *r)
+{
+	return audit_nft_each(f, i, NFTS_NOTRACK, "notrack", audit_notrack_text, r);
+}
+
+static void audit_fib_text(struct audit_warning *w, const struct nfts_item *it, const char *name)
+{
+	AUDIT_TEXT(w->message, "%s %s chain %s (handle %llu): a reverse path check (fib saddr . "
+		   "iif) without the mark: packets arriving on %s whose way back is not %s fail it "
+		   "however replyroute marks them", it->family, it->table, it->chain,
+		   (unsigned long long)it->handle, name, name);
+	AUDIT_TEXT(w->fix, "look the mark up too: fib saddr . mark . iif oif missing drop");
 }
 
 /* nft's reverse path filter (IPv6 has no rp_filter) without the mark: strict rp_filter's twin. */
 static int audit_fib(const struct audit_facts *f, size_t i, struct audit_report *r)
 {
-	const char *name = f->config->ifaces[i].name;
-	const struct nfts *s = &f->k->nft;
-	struct audit_warning *w;
-
-	for (size_t j = 0; j < s->n_items; j++) {
-		const struct nfts_item *it = &s->items[j];
-
-		if (it->kind != NFTS_FIB_NOMARK || (it->iif[0] && strcmp(it->iif, name)))
-			continue;
-		if (!(w = audit_add(r, "nft-rpfilter", VALUE_NAME_SHOWN(name))))
-			return -ENOMEM;
-		AUDIT_TEXT(w->message, "%s %s chain %s (handle %llu): a reverse path check (fib saddr "
-			   ". iif) without the mark: packets arriving on %s whose way back is not %s "
-			   "fail it however replyroute marks them", it->family, it->table, it->chain,
-			   (unsigned long long)it->handle, VALUE_NAME_SHOWN(name), VALUE_NAME_SHOWN(name));
-		AUDIT_TEXT(w->fix, "look the mark up too: fib saddr . mark . iif oif missing drop");
-	}
-	return 0;
+	return audit_nft_each(f, i, NFTS_FIB_NOMARK, "nft-rpfilter", audit_fib_text, r);
 }
 
 static int audit_marks(const struct audit_facts *f, struct audit_report *r)
