@@ -68,6 +68,16 @@ int fq_ifindex(const char *name)
 	return name && name[0] ? (int)if_nametoindex(name) : 0;
 }
 
+static uint32_t fq_u32(struct nlattr *a, uint32_t def)
+{
+	return a && nla_len(a) >= 4 ? nla_get_u32(a) : def;
+}
+
+static uint8_t fq_u8(struct nlattr *a)
+{
+	return a && nla_len(a) >= 1 ? nla_get_u8(a) : 0;
+}
+
 static void fq_addr(struct nlattr *a, int family, struct rr_addr *out)
 {
 	size_t len = family == AF_INET ? 4 : 16;
@@ -92,7 +102,8 @@ static void fq_multipath(struct nlattr *mp, struct fq_lookup *l, int family)
 	struct rtnexthop *nh = nla_data(mp);
 	struct nlattr *tb[RTA_MAX + 1];
 
-	if (nla_len(mp) < (int)sizeof(*nh) || nh->rtnh_len < sizeof(*nh))
+	if (nla_len(mp) < (int)sizeof(*nh) || nh->rtnh_len < sizeof(*nh) ||
+	    nh->rtnh_len > nla_len(mp))
 		return;
 	if (!l->oif[0] && nh->rtnh_ifindex) {
 		char name[IF_NAMESIZE];
@@ -118,10 +129,10 @@ static int fq_route_msg(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	rtm = nlmsg_data(h);
 	l->type = rtm->rtm_type;
-	l->table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	l->table = fq_u32(tb[RTA_TABLE], rtm->rtm_table);
 	l->protocol = rtm->rtm_protocol;
 	l->dst_len = rtm->rtm_dst_len;
-	l->metric = tb[RTA_PRIORITY] ? nla_get_u32(tb[RTA_PRIORITY]) : 0;
+	l->metric = fq_u32(tb[RTA_PRIORITY], 0);
 	fq_name(tb[RTA_OIF], l->oif);
 	fq_addr(tb[RTA_GATEWAY], rtm->rtm_family, &l->gw);
 	fq_addr(tb[RTA_PREFSRC], rtm->rtm_family, &l->prefsrc);
@@ -210,11 +221,6 @@ int fq_lookup(struct fq *q, struct fq_lookup *l)
 	return r < 0 ? kr_errno(r) : 0;
 }
 
-static uint32_t fq_u32(struct nlattr *a, uint32_t def)
-{
-	return a && nla_len(a) >= 4 ? nla_get_u32(a) : def;
-}
-
 static void fq_range(struct nlattr *a, uint16_t out[2])
 {
 	struct fib_rule_port_range pr;
@@ -251,10 +257,10 @@ int fq_rule_parse(const struct nlmsghdr *h, struct rr_xrule *ret)
 		.dst_len = frh->dst_len,
 		.tos = frh->tos,
 		.invert = frh->flags & FIB_RULE_INVERT,
-		.l3mdev = tb[FRA_L3MDEV] && nla_get_u8(tb[FRA_L3MDEV]),
+		.l3mdev = fq_u8(tb[FRA_L3MDEV]),
 		.suppress_prefixlen = (int)fq_u32(tb[FRA_SUPPRESS_PREFIXLEN], UINT32_MAX),
-		.protocol = tb[FRA_PROTOCOL] ? nla_get_u8(tb[FRA_PROTOCOL]) : 0,
-		.ipproto = tb[FRA_IP_PROTO] ? nla_get_u8(tb[FRA_IP_PROTO]) : 0,
+		.protocol = fq_u8(tb[FRA_PROTOCOL]),
+		.ipproto = fq_u8(tb[FRA_IP_PROTO]),
 	};
 	if (ret->suppress_prefixlen > 128)
 		ret->suppress_prefixlen = -1;
