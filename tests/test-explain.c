@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netlink/msg.h>
+
 #include "explain.h"
 #include "check.h"
 #include "golden.h"
@@ -370,9 +372,61 @@ static void test_explain_forward(void)
 	view_clear(&view);
 }
 
+/* RTM_NEWRULE as the kernel sends it: every selector the walk knows, parsed back. */
+static void test_rule_parse(void)
+{
+	struct fib_rule_hdr frh = {.family = AF_INET, .src_len = 24, .action = FR_ACT_GOTO,
+				   .flags = FIB_RULE_INVERT, .tos = 0x10};
+	struct fib_rule_port_range sp = {.start = 1000, .end = 2000};
+	struct fib_rule_uid_range uid = {.start = 1000, .end = 1999};
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWRULE, 0);
+	struct rr_addr src = A("192.0.2.0");
+	struct rr_xrule r;
+	char buf[256];
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(nlmsg_append(m, &frh, sizeof(frh), NLMSG_ALIGNTO) == 0);
+	nla_put_u32(m, FRA_PRIORITY, 998);
+	nla_put_u32(m, FRA_GOTO, 1100);
+	nla_put_u32(m, FRA_FWMARK, 0);
+	nla_put_u32(m, FRA_FWMASK, 0xff);
+	nla_put(m, FRA_SRC, 4, src.bytes);
+	nla_put_string(m, FRA_IIFNAME, "eth1");
+	nla_put(m, FRA_SPORT_RANGE, sizeof(sp), &sp);
+	nla_put(m, FRA_UID_RANGE, sizeof(uid), &uid);
+	nla_put_u8(m, FRA_PROTOCOL, 205);
+	nla_put_u8(m, FRA_IP_PROTO, IPPROTO_TCP);
+	CHECK(fq_rule_parse(nlmsg_hdr(m), &r) == 0);
+	CHECK(r.priority == 998 && r.action == FR_ACT_GOTO && r.goto_target == 1100);
+	CHECK(r.fwmark == 0 && r.fwmask == 0xff && r.invert && r.tos == 0x10);
+	CHECK(r.src_len == 24 && rr_addr_eq(&r.src, &src) && !strcmp(r.iif, "eth1"));
+	CHECK(r.sport[0] == 1000 && r.sport[1] == 2000 && r.uid_set && r.uid[1] == 1999);
+	CHECK(r.suppress_prefixlen == -1 && !r.l3mdev && r.protocol == 205);
+	rw_rule_format(&r, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "998: not from 192.0.2.0/24 fwmark 0/0xff iif eth1 ipproto 6 tos 0x10 "
+			   "uidrange 1000-1999 sport 1000-2000 goto 1100 proto 205"));
+	nlmsg_free(m);
+
+	/* l3mdev and suppress_prefixlength; a message of another type is refused. */
+	frh = (struct fib_rule_hdr){.family = AF_INET6, .action = FR_ACT_TO_TBL};
+	m = nlmsg_alloc_simple(RTM_NEWRULE, 0);
+	nlmsg_append(m, &frh, sizeof(frh), NLMSG_ALIGNTO);
+	nla_put_u8(m, FRA_L3MDEV, 1);
+	nla_put_u32(m, FRA_SUPPRESS_PREFIXLEN, 0);
+	nla_put_u32(m, FRA_TABLE, 1000);
+	CHECK(fq_rule_parse(nlmsg_hdr(m), &r) == 0);
+	CHECK(r.l3mdev && r.suppress_prefixlen == 0 && r.table == 1000 && r.family == AF_INET6);
+	nlmsg_hdr(m)->nlmsg_type = RTM_NEWROUTE;
+	CHECK(fq_rule_parse(nlmsg_hdr(m), &r) == -EINVAL);
+	nlmsg_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	expected = argc > 1 ? argv[1] : "tests/expected";
+	test_rule_parse();
 	test_walk_seed();
 	test_walk_gate();
 	test_walk_selectors();
