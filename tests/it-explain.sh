@@ -9,11 +9,13 @@
 #                             \-- eth1 203.0.113.2           198.51.100/24 via eth0)
 #                                  lan1 198.18.10.1 --- lan0 198.18.10.2 (LAN)
 #   DNAT eth1 tcp 8080 -> 198.18.10.2:80
+#   IPv6 as well (topo_seed6): mon 2001:db8:100::10, eth1 2001:db8:113::2.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
 need_cmd jq
 topo_seed
+topo_seed6
 
 LAN_ADDR=198.18.10.2
 ns_add lan
@@ -75,6 +77,11 @@ expect_eq "before: verdict" \
 expect_eq "before: JSON verdict" false "$(rr --explain "${FLOW[@]}" -j | jq .verdict.symmetric)"
 expect_ok "before: every printed ip route get repeats its step" repeatable "${FLOW[@]}"
 expect_ok "before: real traffic agrees: TCP mon -> eth1 fails" tcp_fails mon host "$HOST_ETH1_ADDR" 22
+FLOW6=(--from "$MON_ADDR6" --to "$HOST_ETH1_ADDR6" --proto udp --sport 40000 --dport 53)
+expect_eq "before, IPv6 (no rp_filter: accepted, the reply goes astray): verdict" \
+	"verdict: NOT symmetric: the reply leaves through eth0 (table main), not eth1 (replyroute does not mark the interface's connections now: is replyrouted running?)" \
+	"$(verdict "${FLOW6[@]}")"
+expect_ok "before, IPv6: every printed ip route get repeats its step" repeatable "${FLOW6[@]}"
 
 # 2. replyrouted running: the verdict flips, the rule and route are named.
 rr_start
@@ -110,6 +117,11 @@ expect_eq "after: JSON, the flow's reply lookup" \
 	"$(jq -r '.lookups[] | select(.lookup == "reply" and .effective and (.fibmatch | not)) | "\(.command) \(.dev) \(.table)"' <<<"$J")"
 expect_ok "after: every printed ip route get repeats its step" repeatable "${FLOW[@]}"
 expect_ok "after: real traffic agrees: TCP mon -> eth1 works" tcp_ok mon host "$HOST_ETH1_ADDR" 22
+expect_eq "after, IPv6: verdict" \
+	"verdict: symmetric: the packet arriving on eth1 is accepted and the reply leaves through eth1 via 2001:db8:113::1 (table 100)" \
+	"$(verdict "${FLOW6[@]}")"
+expect_ok "after, IPv6: every printed ip route get repeats its step" repeatable "${FLOW6[@]}"
+expect_ok "after, IPv6: real traffic agrees: UDP mon -> eth1 works" udp_ok mon host "$HOST_ETH1_ADDR6" 53
 
 # 3. A catch-all rule of someone else before replyroute's: the walk names it.
 # Source validation follows it too (with the mark), so the SYN is dropped.
