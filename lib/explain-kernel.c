@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <linux/fib_rules.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "explain.h"
 #include "inspect.h"
 #include "nftscan.h"
-#include "rr-build.h"
 
 /* The interface that holds the address the client connects to. */
 static const char *ex_iif_of(const struct rr_view *v, const struct rr_addr *to)
