@@ -5,8 +5,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential meson ninja-build pkg-config \
-	libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev \
-	iproute2 nftables iputils-ping socat procps kmod coreutils \
+	libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libjansson-dev \
+	iproute2 nftables iptables iputils-ping socat procps kmod coreutils \
 	valgrind python3 jq bc \
 	systemd-container debootstrap ca-certificates \
 	debhelper dpkg-dev lintian scdoc \

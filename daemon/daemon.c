@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "events.h"
 #include "log.h"
 #include "peer.h"
@@ -414,6 +415,7 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 	daemon_reconcile(&d, RR_DIRTY_ALL);
 	daemon_ready(&d);
 	log_info("ready: %s", engine_status(e));
+	cli_audit_log(engine_config(e));
 
 	r = sd_event_loop(d.event);
 	if (r >= 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "daemon.h"
 #include "engine.h"
@@ -25,6 +26,10 @@ static void usage(FILE *f)
 		"      --dry-run      read the kernel, change nothing, print what would be installed\n"
 		"      --once         reconcile once and exit\n"
 		"      --cleanup      remove everything replyroute installed and exit\n"
+		"      --explain --from ADDR --to ADDR [--iif IF] [--proto tcp|udp|icmp]\n"
+		"                [--sport N] [--dport N] [--forward-to ADDR] [-j]\n"
+		"                     the kernel's routing of that flow and its reply, and a verdict\n"
+		"      --audit [-j]   warn about what works against replyroute on this host\n"
 		"  -v, --verbose      log debug messages\n"
 		"  -h, --help         show this help\n"
 		"      --version      show the version\n\n"
@@ -32,8 +37,8 @@ static void usage(FILE *f)
 		"(/run/replyroute/NAME.d), read after FILE in file name order; see replyroute.conf(5).\n"
 		"Without a mode option it runs as a daemon (see replyroute.service).\n"
 		"Exit status: 0 success, 1 failure, 2 usage error, %d another instance is running,\n"
-		"%d invalid config.\n",
-		RR_EXIT_RUNNING, RR_EXIT_CONFIG);
+		"%d --audit found warnings, %d invalid config.\n",
+		RR_EXIT_RUNNING, RR_EXIT_WARNINGS, RR_EXIT_CONFIG);
 }
 
 static const char *statedir(void)
@@ -102,6 +107,12 @@ int main(int argc, char **argv)
 	struct rr_engine *engine = NULL;
 	int mode = 0, verbose = 0, lock_fd = -1, opt, r;
 
+	/* Read-only commands with options of their own (cli.c). */
+	if (cli_has(argc, argv, "--explain") || cli_has(argc, argv, "--audit")) {
+		log_init();
+		return cli_has(argc, argv, "--explain") ? cli_explain(argc, argv) :
+							  cli_audit(argc, argv);
+	}
 	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':

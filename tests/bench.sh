@@ -7,9 +7,10 @@
 # Figures: wall time of `replyrouted --once` (median of 20), daemon cold start
 # to READY, in-process reconcile time, address change -> converged (median and
 # p99 of 100, measured from rtnetlink notifications), an event with 100,000
-# foreign routes and with 5,000 addresses, memory, idle wakeups; then
-# bench-scale.sh (N = 100, 1000: cold start, kernel objects, RssAnon) and
-# bench-forward.sh (N = 1, 1000: forwarding, unmarked and marked).
+# foreign routes and with 5,000 addresses, --explain and --audit beside the
+# daemon (median of 20), memory, idle wakeups; then bench-scale.sh (N = 100,
+# 1000: cold start, kernel objects, RssAnon) and bench-forward.sh (N = 1,
+# 1000: forwarding, unmarked and marked).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/rr.sh"
@@ -95,12 +96,28 @@ addr_events() { # prints the median in-process reconcile time of 20 address chan
 	grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' "$RR_LOG" | tail -n +$((n0 + 1)) |
 		awk '{print $(NF-1)}' | median
 }
+# cli_ms ARG...: median wall time of 20 runs of replyrouted ARG... beside the daemon (exec included).
+cli_ms() {
+	for i in $(seq 20); do
+		t0=$EPOCHREALTIME
+		rr "$@" >/dev/null 2>&1
+		t1=$EPOCHREALTIME
+		echo "($t1 - $t0) * 1000" | bc -l
+	done | median
+}
+explain_audit() { # WHEN
+	printf -- '--explain / --audit / --check, %s (median of 20, includes exec): %.2f / %.2f / %.2f ms\n' "$1" \
+		"$(cli_ms --explain --from "$MON_ADDR" --to "$HOST_ETH1_ADDR")" "$(cli_ms --audit)" \
+		"$(cli_ms --check)"
+}
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
 t_empty=$(addr_events)
+explain_audit "converged"
 for ((i = 0; i < 100000; i++)); do
 	echo "route add 198.51.$((i / 256 % 256)).$((i % 256))/32 via 192.0.2.1 table 500 metric $((i / 65536))"
 done | ip -n "$NS_HOST" -batch - || fail "100,000 foreign routes"
 t_full=$(addr_events)
+explain_audit "100,000 routes in a table no rule points to"
 rss1=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
 echo "relevant event, in-process reconcile (median of 20): ${t_empty} us; with 100,000 routes in a foreign table: ${t_full} us; RSS +$((rss1 - rss0)) kB"
 ip -n "$NS_HOST" route flush table 500

@@ -4,6 +4,9 @@
 /* The unit tests' one assertion: report file:line and the condition, count, go on. */
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "addr.h"
 
 static int failures;
 
@@ -14,6 +17,18 @@ static int failures;
 			failures++;                                                        \
 		}                                                                          \
 	} while (0)
+
+/* An address literal of the test's own; a typo in it ends the test. */
+static inline struct rr_addr check_addr(const char *s)
+{
+	struct rr_addr a = {0};
+
+	if (rr_addr_parse(s, &a) < 0) {
+		fprintf(stderr, "bad address in test: %s\n", s);
+		exit(2);
+	}
+	return a;
+}
 
 /* main's last word: 0 when every check held. */
 static inline int check_done(const char *what)

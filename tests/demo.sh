@@ -24,9 +24,11 @@ traffic() {
 }
 
 rr_conf_seed
+explain() { show rr --explain --from "$MON_ADDR" --to "$1" --proto tcp --dport 21; }
 
 say "Before replyroute: replies to eth1 leave through eth0 and are dropped"
 traffic "$HOST_ETH1_ADDR"
+explain "$HOST_ETH1_ADDR"
 
 say "Start replyrouted (gateway learned from the main table)"
 show cat "$CONF"
@@ -34,6 +36,7 @@ rr_start
 poll 5 grep -q ready: "$RR_LOG" || fail "daemon did not start"
 show cat "$RR_LOG"
 traffic "$HOST_ETH1_ADDR"
+explain "$HOST_ETH1_ADDR"
 show in_ns host ip rule show
 show in_ns host ip route show table 100
 show in_ns host nft list table inet replyroute
