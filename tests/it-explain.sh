@@ -147,7 +147,7 @@ OUT=$(rr --explain "${FWD[@]}")
 expect_verdict "DNAT: verdict" \
 	"symmetric: the packet arriving on eth1 is accepted and the reply leaves through eth1 via 203.0.113.1 (table 100)"
 expect_ok "DNAT: forwarded to the LAN through lan1" \
-	grep -qxF "forwarded, mark 0x1 (this flow): dev lan1, table 100" <<<"$OUT"
+	grep -qxF "forwarded, mark 0x1 (this flow): dev lan1, table main" <<<"$OUT"
 expect_ok "DNAT: the LAN host's reply, arriving on lan1 with the mark, leaves through eth1" \
 	grep -qxF "reply from the LAN, mark 0x1 (this flow): dev eth1 via 203.0.113.1, table 100" <<<"$OUT"
 expect_ok "DNAT: its command" \
