@@ -224,6 +224,13 @@ static void daemon_removed(const struct rr_removal *rm, void *userdata)
 	engine_note_removal(d->engine, rm, who);
 }
 
+static bool daemon_link_relevant(int ifindex, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	return engine_link_relevant(d->engine, ifindex);
+}
+
 static bool daemon_table_relevant(uint32_t table, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -376,6 +383,7 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 		.own_pid = (uint32_t)getpid(),
 		.own_comm = program_invocation_short_name,
 		.table_relevant = daemon_table_relevant,
+		.link_relevant = daemon_link_relevant,
 		.own_commits = daemon_nft_commits,
 		.own_proto = RR_PROTO,
 		.removed = daemon_removed,

@@ -37,6 +37,8 @@ struct rr_engine {
 	unsigned pending;         /* RR_DIRTY_*: read again and apply before it is clear */
 	bool view_valid;
 	struct rr_view view;
+	int *tracked;             /* ifindexes of the view's links with a configured name, sorted */
+	size_t n_tracked;
 	struct rr_nft_observed nft;
 	struct ruleset_state nft_record; /* what we installed last; mask 0: none */
 	struct rr_saved_sysctl *saved;

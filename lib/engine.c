@@ -63,6 +63,7 @@ void engine_free(struct rr_engine *e)
 	free(e->saved);
 	free(e->sysctls);
 	free(e->sticky);
+	free(e->tracked);
 	free(e->removals);
 	free(e->statedir);
 	free(e);
@@ -110,6 +111,55 @@ uint32_t engine_table(const struct rr_engine *e, size_t i)
 size_t engine_n_ifaces(const struct rr_engine *e)
 {
 	return e->config ? e->config->n_ifaces : 0;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ifindexes of the links that carry a configured name, after links were read. */
+static int engine_track(struct rr_engine *e)
+{
+	size_t n = engine_n_ifaces(e), k = 0;
+	const char **names = malloc((n + 1) * sizeof(*names));
+	int *t = malloc((e->view.n_links + 1) * sizeof(*t));
+
+	if (!names || !t) {
+		free(names);
+		free(t);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = e->config->ifaces[i].name;
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < e->view.n_links; i++) {
+		const char *name = e->view.links[i].name;
+
+		if (n && bsearch(&name, names, n, sizeof(*names), name_cmp))
+			t[k++] = e->view.links[i].ifindex;
+	}
+	qsort(t, k, sizeof(*t), int_cmp);
+	free(names);
+	free(e->tracked);
+	e->tracked = t;
+	e->n_tracked = k;
+	return 0;
+}
+
+bool engine_link_relevant(struct rr_engine *e, int ifindex)
+{
+	/* Unknown (nothing read yet, or a failure since): everything may matter. */
+	if (!e->view_valid || !e->tracked || ifindex <= 0)
+		return true;
+	return bsearch(&ifindex, e->tracked, e->n_tracked, sizeof(*e->tracked), int_cmp) != NULL;
 }
 
 bool engine_table_relevant(struct rr_engine *e, uint32_t table)
@@ -186,9 +236,10 @@ static int engine_observe(struct rr_engine *e)
 	/* The kernel drops IPv4 routes silently with their address or link. */
 	if (e->pending & (RR_DIRTY_LINKS | RR_DIRTY_ADDRS))
 		e->pending |= RR_DIRTY_ROUTES;
-	/* A new or renamed link: its sysctl is another file now. */
+	/* A new or renamed link: its sysctl is another file now, and its addresses, of an
+	 * interface not tracked before, were not followed (engine_link_relevant). */
 	if (e->pending & RR_DIRTY_LINKS)
-		e->pending |= RR_DIRTY_SYSCTL;
+		e->pending |= RR_DIRTY_SYSCTL | RR_DIRTY_ADDRS | RR_DIRTY_ROUTES;
 	parts = e->pending & RR_PART_ALL;
 	/* Rules first: the routes to read are those of the tables our rules use. */
 	if (parts & ~RR_PART_ROUTES)
@@ -197,6 +248,8 @@ static int engine_observe(struct rr_engine *e)
 		r = 0;
 	if (r == 0 && (parts & RR_PART_RULES))
 		r = engine_tables_in_use(e);
+	if (r == 0 && (parts & RR_PART_LINKS))
+		r = engine_track(e);
 	if (r == 0 && (parts & RR_PART_ROUTES))
 		r = engine_dump_routes(e);
 	if (parts) {

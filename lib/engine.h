@@ -77,6 +77,8 @@ uint64_t engine_hold_until(const struct rr_engine *e);
 
 /* Whether a route change in this table can matter (main, ours, or not yet known). */
 bool engine_table_relevant(struct rr_engine *e, uint32_t table);
+/* May a change of this link's addresses, or of main's routes through it, matter. */
+bool engine_link_relevant(struct rr_engine *e, int ifindex);
 /* nftables transactions of ours so far, to recognise their NEWGEN notifications. */
 uint64_t engine_nft_commits(struct rr_engine *e);
 /* Netlink port id of the command socket, to recognise our own notifications. */

@@ -7,6 +7,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 
@@ -101,6 +102,22 @@ static void events_addr(const struct nlmsghdr *h, size_t len, size_t hdrlen, uin
 		out->family = family;
 }
 
+/*
+ * A route of main through one interface that is not tracked: neither a
+ * gateway nor an on-link prefix replyroute copies. Without RTA_OIF (a
+ * multipath route, a blackhole) it may matter.
+ */
+static bool events_main_route_foreign(const struct rr_events *ev, const struct nlmsghdr *h,
+				      size_t len)
+{
+	int oif;
+
+	if (!ev->link_relevant ||
+	    !events_attr_copy(h, len, sizeof(struct rtmsg), RTA_OIF, &oif, sizeof(oif)))
+		return false;
+	return !ev->link_relevant(oif, ev->userdata);
+}
+
 /* A DELROUTE of ours: its key (table, destination, metric). false: not ours or malformed. */
 static bool events_route_removal(const struct rr_events *ev, const struct nlmsghdr *h,
 				 size_t len, struct rr_removal *rm)
@@ -185,6 +202,15 @@ unsigned events_rtnl(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
 		return RR_DIRTY_LINKS;
 	case RTM_NEWADDR:
 	case RTM_DELADDR:
+		/* Only a tracked interface's addresses are used: others never matter. */
+		if (events_msg_len(h, len) >= NLMSG_HDRLEN + sizeof(struct ifaddrmsg) &&
+		    ev->link_relevant) {
+			struct ifaddrmsg ifa;
+
+			memcpy(&ifa, NLMSG_DATA(h), sizeof(ifa));
+			if (!ev->link_relevant((int)ifa.ifa_index, ev->userdata))
+				return 0;
+		}
 		return RR_DIRTY_ADDRS;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
@@ -192,6 +218,8 @@ unsigned events_rtnl(struct rr_events *ev, const struct nlmsghdr *h, size_t len)
 			events_removal(ev, h, len);
 		/* Routes of other tables (local, someone's policy tables) never matter. */
 		table = events_route_table(h, len);
+		if (table == RT_TABLE_MAIN && events_main_route_foreign(ev, h, len))
+			return 0;
 		if (table == 0 || !ev->table_relevant || ev->table_relevant(table, ev->userdata))
 			return RR_DIRTY_ROUTES;
 		return 0;

@@ -30,6 +30,8 @@ struct rr_events {
 	uint32_t own_pid;         /* getpid() */
 	const char *own_comm;     /* program_invocation_short_name, for commits inside a PID namespace */
 	bool (*table_relevant)(uint32_t table, void *userdata); /* may a route change in this table matter */
+	/* may an address of this link, or a route of main through it, matter (NULL: all may) */
+	bool (*link_relevant)(int ifindex, void *userdata);
 	uint64_t (*own_commits)(void *userdata);                /* nftables transactions of ours so far */
 	void *userdata;
 	uint8_t own_proto;        /* replyroute's routing protocol number */

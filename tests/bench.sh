@@ -122,21 +122,19 @@ rss1=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
 echo "relevant event, in-process reconcile (median of 20): ${t_empty} us; with 100,000 routes in a foreign table: ${t_full} us; RSS +$((rss1 - rss0)) kB"
 ip -n "$NS_HOST" route flush table 500
 
-# 3c. An unrelated event (an address on an untracked link) with 5,000 addresses on an
-#     untracked link (eth0): the work per event must not grow with foreign state squared.
+# 3c. 5,000 addresses on an untracked link (eth0): an address event there wakes no reconcile
+#     (only a tracked interface's addresses are used); a relevant event (an address on eth1)
+#     still reads all addresses, so it is timed with them present.
 for ((i = 0; i < 5000; i++)); do
 	echo "addr add 198.19.$((i / 250)).$((i % 250 + 1))/32 dev eth0"
 done | ip -n "$NS_HOST" -batch - || fail "5,000 addresses"
 sleep 1
 n0=$(grep -c 'reconcile (dirty' "$RR_LOG")
-for i in $(seq 10); do
-	ip -n "$NS_HOST" addr add 198.19.100.$i/32 dev eth0
-	poll 5 eval "[ \$(grep -c 'reconcile (dirty' '$RR_LOG') -gt $((n0 + i - 1)) ]" || true
-done
-grep -o 'reconcile (dirty 0x[0-9a-f]*): [0-9]* change(s) in [0-9]* us' "$RR_LOG" | tail -n +$((n0 + 1)) |
-	awk '{print $(NF-1)}' | median |
-	xargs printf 'unrelated event with 5,000 addresses on a link, in-process reconcile (median of 10): %s us\n'
-for i in $(seq 10); do ip -n "$NS_HOST" addr del 198.19.100.$i/32 dev eth0; done
+ip -n "$NS_HOST" addr add 198.19.100.1/32 dev eth0
+sleep 1
+echo "address added on an untracked link with 5,000 addresses: $(($(grep -c 'reconcile (dirty' "$RR_LOG") - n0)) reconcile(s)"
+ip -n "$NS_HOST" addr del 198.19.100.1/32 dev eth0
+echo "relevant event with 5,000 addresses on another link, in-process reconcile (median of 20): $(addr_events) us"
 for ((i = 0; i < 5000; i++)); do
 	echo "addr del 198.19.$((i / 250)).$((i % 250 + 1))/32 dev eth0"
 done | ip -n "$NS_HOST" -batch - || fail "removing 5,000 addresses"

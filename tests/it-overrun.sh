@@ -99,11 +99,12 @@ poll 5 converged "$RTR_PUB_ADDR" "$HOST_ETH1_ADDR" || fail "the daemon did not p
 
 # 1. The daemon's view must be up to date first (a reconcile that changed
 # something reads its rules and routes again next time anyway, overrun or
-# not): an unrelated change in main (a table that matters; other tables wake
-# nothing), then wait for a reconcile without changes (debug log).
+# not): an unrelated change in main through eth1 (main matters through a
+# tracked interface; other tables and untracked links wake nothing), then
+# wait for a reconcile without changes (debug log).
 M=$(noop_reconciles)
-ip -n "$NS_HOST" route add 198.19.250.0/24 via 192.0.2.1 &&
-	ip -n "$NS_HOST" route del 198.19.250.0/24 via 192.0.2.1 ||
+ip -n "$NS_HOST" route add 198.19.250.0/24 via 203.0.113.1 dev eth1 &&
+	ip -n "$NS_HOST" route del 198.19.250.0/24 via 203.0.113.1 dev eth1 ||
 	fail "route in main"
 poll 5 noop_since "$M" || fail "no reconcile without changes logged"
 N=$(overruns)

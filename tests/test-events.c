@@ -508,9 +508,45 @@ static void test_removals(void)
 	CHECK(removals == 2);
 }
 
+/* Only ifindex 2 is tracked here. */
+static bool fixture_link_relevant(int ifindex, void *userdata)
+{
+	return ifindex == 2;
+}
+
+/* Addresses of other links, and main's routes through them, wake nothing. */
+static void test_untracked_links(void)
+{
+	struct fixture f = {0};
+	struct rr_events ev = events_new(&f);
+	struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = 24, .ifa_index = 7};
+	struct msg m;
+
+	ev.link_relevant = fixture_link_relevant;
+	CHECK_STR(rtnl(&ev, addr_msg(RTM_NEWADDR, 0)), "addrs");
+	CHECK_STR(rtnl(&ev, msg_new(RTM_NEWADDR, 0, &ifa, sizeof(ifa))), "-");
+	CHECK_STR(rtnl(&ev, msg_new(RTM_DELADDR, 0, &ifa, sizeof(ifa))), "-");
+	/* Links: always (a rename may make one tracked). */
+	CHECK_STR(rtnl(&ev, link_msg(RTM_NEWLINK, 0)), "links");
+	m = route_msg(RTM_NEWROUTE, 0, RT_TABLE_MAIN);
+	msg_u32(&m, RTA_OIF, 7);
+	CHECK_STR(rtnl(&ev, m), "-");
+	m = route_msg(RTM_NEWROUTE, 0, RT_TABLE_MAIN);
+	msg_u32(&m, RTA_OIF, 2);
+	CHECK_STR(rtnl(&ev, m), "routes");
+	/* No RTA_OIF (multipath): may matter. */
+	CHECK_STR(rtnl(&ev, route_msg(RTM_NEWROUTE, 0, RT_TABLE_MAIN)), "routes");
+	/* Our table through any link: always. */
+	m = route_msg(RTM_DELROUTE, 0, RT_TABLE_UNSPEC);
+	msg_u32(&m, RTA_TABLE, TABLE_OURS);
+	msg_u32(&m, RTA_OIF, 7);
+	CHECK_STR(rtnl(&ev, m), "routes");
+}
+
 int main(void)
 {
 	test_removals();
+	test_untracked_links();
 	test_rtnl_types();
 	test_rtnl_own_echo();
 	test_route_tables();
