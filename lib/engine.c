@@ -63,6 +63,7 @@ void engine_free(struct rr_engine *e)
 	free(e->sysctls);
 	free(e->sticky);
 	free(e->removals);
+	free(e->track);
 	free(e->statedir);
 	free(e);
 }
@@ -89,6 +90,11 @@ void engine_set_config(struct rr_engine *e, struct rr_config *c)
 const struct rr_config *engine_config(struct rr_engine *e)
 {
 	return e->config;
+}
+
+const char *engine_statedir(const struct rr_engine *e)
+{
+	return e->statedir;
 }
 
 unsigned engine_pending(const struct rr_engine *e)
@@ -313,6 +319,7 @@ static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret
 	}
 	engine_remember_sources(e, ret);
 	desired_status(ret, e->status, sizeof(e->status));
+	engine_track(e, ret);
 	return 0;
 }
 
@@ -381,6 +388,28 @@ int engine_cleanup(struct rr_engine *e)
 		(void)store_nft_remove(e->statedir);
 	e->view_valid = false;
 	return r;
+}
+
+int engine_inspect(struct rr_engine *e, struct rr_inspection *ret)
+{
+	int r;
+
+	*ret = (struct rr_inspection){0};
+	e->pending = RR_DIRTY_ALL;
+	if ((r = engine_plan(e, false, &ret->desired, &ret->plan)) < 0) {
+		engine_inspection_clear(ret);
+		return r;
+	}
+	ret->view = &e->view;
+	ret->nft_present = e->nft.present;
+	return 0;
+}
+
+void engine_inspection_clear(struct rr_inspection *in)
+{
+	plan_clear(&in->plan);
+	desired_clear(&in->desired);
+	*in = (struct rr_inspection){0};
 }
 
 int engine_dry_run(struct rr_engine *e, FILE *out)
