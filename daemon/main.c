@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "log.h"
 #include "rr-build.h"
+#include "status.h"
 
 static void usage(FILE *f)
 {
@@ -25,6 +26,9 @@ static void usage(FILE *f)
 		"      --dry-run      read the kernel, change nothing, print what would be installed\n"
 		"      --once         reconcile once and exit\n"
 		"      --cleanup      remove everything replyroute installed and exit\n"
+		"      --status       show the daemon's and the kernel's state, change nothing\n"
+		"      --format FMT   --status output: human (default), json or prometheus\n"
+		"  -j, --json         --format=json\n"
 		"  -v, --verbose      log debug messages\n"
 		"  -h, --help         show this help\n"
 		"      --version      show the version\n\n"
@@ -86,7 +90,8 @@ static int lock_instance(const char *dir)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_DRY_RUN, OPT_ONCE, OPT_CLEANUP, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_DRY_RUN, OPT_ONCE, OPT_CLEANUP, OPT_VERSION, OPT_STATUS,
+	       OPT_FORMAT };
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, OPT_CHECK},
@@ -96,14 +101,18 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"status", no_argument, NULL, OPT_STATUS},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"json", no_argument, NULL, 'j'},
 		{0},
 	};
 	const char *path = RR_DEFAULT_CONFIG;
 	struct rr_config *config = NULL;
 	struct rr_engine *engine = NULL;
+	enum status_format format = STATUS_HUMAN;
 	int mode = 0, verbose = 0, lock_fd = -1, opt, r;
 
-	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:vhj", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -117,13 +126,23 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("replyrouted " RR_VERSION "\n");
 			return 0;
+		case 'j':
+			format = STATUS_JSON;
+			break;
+		case OPT_FORMAT:
+			if (status_format_parse(optarg, &format) < 0) {
+				fprintf(stderr, "replyrouted: --format: human, json or prometheus\n");
+				return RR_EXIT_USAGE;
+			}
+			break;
 		case OPT_CHECK:
 		case OPT_DRY_RUN:
 		case OPT_ONCE:
 		case OPT_CLEANUP:
+		case OPT_STATUS:
 			if (mode && mode != opt) {
-				fprintf(stderr, "replyrouted: --check, --dry-run, --once and --cleanup "
-						"exclude each other\n");
+				fprintf(stderr, "replyrouted: --check, --dry-run, --once, --cleanup and "
+						"--status exclude each other\n");
 				return RR_EXIT_USAGE;
 			}
 			mode = opt;
@@ -153,8 +172,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_warning("%s is not valid: cleaning up by protocol tag alone", path);
 
-	/* --dry-run changes nothing: it runs beside a daemon. */
-	if (mode != OPT_DRY_RUN) {
+	/* --dry-run and --status change nothing: they run beside a daemon. */
+	if (mode == OPT_STATUS && !verbose)
+		log_max_level = 4; /* the engine's notes (a table allocated) are not news here */
+	if (mode != OPT_DRY_RUN && mode != OPT_STATUS) {
 		lock_fd = lock_instance(statedir());
 		if (lock_fd < 0) {
 			config_free(config);
@@ -173,6 +194,9 @@ int main(int argc, char **argv)
 	switch (mode) {
 	case OPT_DRY_RUN:
 		r = engine_dry_run(engine, stdout);
+		break;
+	case OPT_STATUS:
+		r = status_run(engine, format, stdout);
 		break;
 	case OPT_ONCE:
 		r = engine_reconcile(engine, RR_DIRTY_ALL);
