@@ -208,7 +208,7 @@ static char *state_text(const struct rr_config *c)
 		     "pid 4242\n"
 		     "started 1796198400123456\n" /* 08:00:00Z: up 2 h */
 		     "config %016" PRIx64 "\n"
-		     "reload 1796202000000000 failed /etc/replyroute/replyroute.conf:7:\\x20unknown\\x20key\\x20'Tabel'\n"
+		     "reload 1796202000000000 failed /etc/replyroute/replyroute.conf:7:\\x20unknown\\x20key\\x20Tabel=\\x20in\\x20[Interface]\n"
 		     "nft-owned yes\n"
 		     "iface eth1 active 100 0x1 1796198400200000 -\n"
 		     "iface wan2 active 200 0x2 1796204000000000 link\\x20down\n"
