@@ -67,6 +67,7 @@ dump_state() {
 	{
 	echo "--- systemctl status"; systemctl status --no-pager -l "$UNIT" 2>&1 | tail -n 20
 	echo "--- journal"; journalctl -b --no-pager -o short-monotonic -u "$UNIT" 2>&1 | tail -n 60
+	echo "--- metrics"; journalctl -b --no-pager -o short-monotonic -u replyroute-metrics.service 2>&1 | tail -n 20
 	echo "--- ip rule"; ip rule show; ip -6 rule show
 	echo "--- nft"; nft list ruleset 2>&1 | head -n 40
 	} 2>&1 | diag
@@ -105,6 +106,14 @@ else
 	notok "systemd-analyze verify $UNIT is clean"; printf '%s\n' "$out" | diag
 fi
 
+for u in replyroute-metrics.service replyroute-metrics.timer; do
+	if out=$(systemd-analyze verify --man=no "$u" 2>&1) && [ -z "$out" ]; then
+		ok "systemd-analyze verify $u is clean"
+	else
+		notok "systemd-analyze verify $u is clean"; printf '%s\n' "$out" | diag
+	fi
+done
+
 # --- --check ---------------------------------------------------------------------
 write_conf 100 0
 "$DAEMON" --check >/dev/null 2>&1; rc=$?
@@ -122,6 +131,25 @@ check "ip rule: fwmark 0x1/0xff lookup 100 $PROTO_RE" wait_for 5 rule_for 0x1 10
 check "table 100: default via 203.0.113.1 dev eth1, tagged" wait_for 5 default_in 100
 check "nft table inet replyroute exists" wait_for 5 nft_table
 check "src_valid_mark(eth1) = 1" wait_for 5 sysctl_is 1
+[ "$failed" = 0 ] || dump_state
+
+# --- metrics: replyroute-metrics.service writes the textfile, the timer runs it --------
+PROM=/var/lib/prometheus/node-exporter/replyroute.prom
+prom_has() { grep -qxF "$1" "$PROM"; }
+check "systemctl start replyroute-metrics.service" sc start replyroute-metrics.service
+check "it wrote $PROM" [ -s "$PROM" ]
+check "$PROM: replyroute_daemon_up 1" prom_has "replyroute_daemon_up 1"
+check "$PROM: eth1 in sync" prom_has 'replyroute_interface_in_sync{interface="eth1"} 1'
+check "$PROM: eth1 active" prom_has 'replyroute_interface_state{interface="eth1",state="active"} 1'
+check "$PROM: the new-connections counter of eth1" \
+	grep -qE '^replyroute_new_connections_marked_total\{interface="eth1"\} [0-9]+$' "$PROM"
+check "no temporary file left beside it" [ ! -e "$PROM.tmp" ]
+check "the daemon's runtime directory is still there" [ -s /run/replyroute/status ]
+check "the daemon still runs, same pid" [ "$(prop MainPID)" = "$(sed -n 's/^pid //p' /run/replyroute/status)" ]
+rm -f "$PROM"
+check "systemctl enable --now replyroute-metrics.timer" sc enable --now replyroute-metrics.timer
+check "the timer runs the service (the file is back)" wait_for 10 prom_has "replyroute_daemon_up 1"
+check "systemctl disable --now replyroute-metrics.timer" sc disable --now replyroute-metrics.timer
 [ "$failed" = 0 ] || dump_state
 
 # --- reload with a changed table -------------------------------------------------
