@@ -62,6 +62,14 @@ static bool daemon_known(const struct status *st)
 	return st->running && !st->stale && st->state_error == 0;
 }
 
+/* ok, stale (of another process), none, or invalid (not as the daemon writes it). */
+static const char *state_file(const struct status *st)
+{
+	if (st->state_error == 0)
+		return st->stale ? "stale" : "ok";
+	return st->state_error == -ENOENT ? "none" : "invalid";
+}
+
 /* "waiting-for-link" as "waiting for link". */
 static const char *words(const char *token, char *buf, size_t len)
 {
@@ -88,8 +96,9 @@ static void human_daemon(const struct status *st, FILE *out)
 			duration(st->now - st->daemon.started, (char[32]){0}, 32),
 			WHEN(st->daemon.started));
 	else if (st->running)
-		fprintf(out, "replyrouted: pid %d holds the lock, no state published by it%s\n",
-			st->pid, st->stale ? " (the state file is another process's)" : "");
+		fprintf(out, "replyrouted: pid %d holds the lock, no state published by it (%s)\n",
+			st->pid, st->stale ? "the state file is another process's"
+					   : strerror(-st->state_error));
 	else
 		fprintf(out, "replyrouted: daemon not running%s\n",
 			st->stale ? " (a state file was left behind: it did not stop cleanly)" : "");
@@ -226,9 +235,7 @@ static void json_daemon(const struct status *st, FILE *out)
 	fprintf(out, "  \"daemon\": {\n    \"running\": %s,\n    \"pid\": ",
 		st->running ? "true" : "false");
 	json_int_or_null(out, st->running ? st->pid : -1);
-	fprintf(out, ",\n    \"state_file\": \"%s\"", daemon_known(st) ? "ok"
-						      : st->stale ? "stale"
-						      : "none");
+	fprintf(out, ",\n    \"state_file\": \"%s\"", state_file(st));
 	if (!daemon_known(st)) {
 		fprintf(out, "\n  },\n");
 		return;

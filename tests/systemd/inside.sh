@@ -251,15 +251,17 @@ systemctl reset-failed "$UNIT" 2>/dev/null
 write_conf 100 0x1
 
 # --- systemd-analyze security --------------------------------------------------------
-sec=$(systemd-analyze security --no-pager "$UNIT" 2>&1)
-score=$(printf '%s\n' "$sec" | sed -n 's/.*Overall exposure level for [^:]*: *\([0-9.]*\).*/\1/p' | tail -n1)
-echo "# systemd-analyze security: ${score:-?}"
-if [ -n "$score" ] && awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
-	ok "systemd-analyze security exposure $score <= $MAX_EXPOSURE"
-else
-	notok "systemd-analyze security exposure ${score:-?} <= $MAX_EXPOSURE"
-	printf '%s\n' "$sec" | grep -v '^  ✓' | diag
-fi
+for u in "$UNIT" replyroute-metrics.service; do
+	sec=$(systemd-analyze security --no-pager "$u" 2>&1)
+	score=$(printf '%s\n' "$sec" | sed -n 's/.*Overall exposure level for [^:]*: *\([0-9.]*\).*/\1/p' | tail -n1)
+	echo "# systemd-analyze security $u: ${score:-?}"
+	if [ -n "$score" ] && awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
+		ok "systemd-analyze security $u: exposure $score <= $MAX_EXPOSURE"
+	else
+		notok "systemd-analyze security $u: exposure ${score:-?} <= $MAX_EXPOSURE"
+		printf '%s\n' "$sec" | grep -v '^  ✓' | diag
+	fi
+done
 
 [ "$failed" = 0 ] || dump_state
 echo "$passed passed, $failed failed"
