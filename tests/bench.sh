@@ -4,7 +4,7 @@
 #
 #   BUILD_DIR=build tests/bench.sh [EXTRA_INTERFACES]
 #
-# Figures: wall time of `replyrouted --once` (median of 20), daemon cold start
+# Figures: wall time of `replyrouted --once` and `--status` (median of 20), daemon cold start
 # to READY, in-process reconcile time, address change -> converged (median of
 # 100, measured from rtnetlink notifications), RSS, idle wakeups.
 set -u
@@ -98,6 +98,14 @@ t_full=$(addr_events)
 rss1=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
 echo "relevant event, in-process reconcile (median of 20): ${t_empty} us; with 100,000 routes in a foreign table: ${t_full} us; RSS +$((rss1 - rss0)) kB"
 ip -n "$NS_HOST" route flush table 500
+
+# 3c. --status beside the running daemon (reads the kernel, the state file and the counters).
+for i in $(seq 20); do
+	t0=$EPOCHREALTIME
+	rr --status >/dev/null 2>&1 || fail "--status failed"
+	t1=$EPOCHREALTIME
+	echo "($t1 - $t0) * 1000" | bc -l
+done | median | xargs printf -- '--status beside the daemon (median of 20, includes exec): %.2f ms\n'
 
 # 4. Memory and idleness.
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$RR_PID/status")
