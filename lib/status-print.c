@@ -89,6 +89,29 @@ static const char *addr(const struct rr_addr *a, char *buf, size_t len)
 
 /* ---- human ---------------------------------------------------------------- */
 
+/*
+ * Free text from the state file (who removed what, a reload's error, what
+ * an interface was): a process name or a config line may hold any byte, and
+ * none reaches the terminal raw. Control characters and bytes from 0x7f as
+ * \xNN; a backslash stays (names in the text are escaped already).
+ */
+#define SHOWN_MAX (4 * sizeof(((struct statefile *)0)->reload_error) + 1)
+#define SHOWN(text) shown((text), (char[SHOWN_MAX]){0}, SHOWN_MAX)
+
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && at + 5 < len; p++) {
+		if (*p < 0x20 || *p >= 0x7f)
+			at += (size_t)snprintf(buf + at, len - at, "\\x%02x", *p);
+		else
+			buf[at++] = (char)*p;
+	}
+	buf[at] = '\0';
+	return buf;
+}
+
 static void human_daemon(const struct status *st, FILE *out)
 {
 	if (daemon_known(st))
@@ -108,7 +131,7 @@ static void human_daemon(const struct status *st, FILE *out)
 		fprintf(out, "last reload: none since start\n");
 	else if (st->daemon.reload_failed)
 		fprintf(out, "last reload: %s, failed: %s (the previous config keeps running)\n",
-			WHEN(st->daemon.reload_time), st->daemon.reload_error);
+			WHEN(st->daemon.reload_time), SHOWN(st->daemon.reload_error));
 	else
 		fprintf(out, "last reload: %s, ok\n", WHEN(st->daemon.reload_time));
 }
@@ -150,14 +173,15 @@ static void human_iface(const struct status *st, const struct status_iface *x, F
 	if (x->counted)
 		fprintf(out, "  new connections marked: %" PRIu64 "\n", x->new_conns);
 	if (x->daemon && x->daemon->was[0])
-		fprintf(out, "  last change: %s, was: %s\n", WHEN(x->daemon->since), x->daemon->was);
+		fprintf(out, "  last change: %s, was: %s\n", WHEN(x->daemon->since),
+			SHOWN(x->daemon->was));
 	else if (x->daemon)
 		fprintf(out, "  last change: %s, the daemon's start\n", WHEN(x->daemon->since));
 	for (size_t i = 0; i < x->n_removals; i++) {
 		const struct statefile_removal *m = x->removals[i];
 
 		fprintf(out, "  re-added %u time%s: %s; last removed %s by %s\n", m->total,
-			m->total == 1 ? "" : "s", m->what, WHEN(m->last), m->who);
+			m->total == 1 ? "" : "s", SHOWN(m->what), WHEN(m->last), SHOWN(m->who));
 	}
 	for (size_t i = 0; i < x->n_diffs; i++)
 		fprintf(out, "  %s\n", x->diffs[i]);

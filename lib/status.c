@@ -82,7 +82,7 @@ static int status_diffs(struct status *st, const struct rr_inspection *in)
 	for (size_t i = 0; r == 0 && i < p->del.n_rules; i++)
 		r = diff_object(st, "not wanted:", &p->del.rules[i], NULL, in->view);
 	for (size_t i = 0; r == 0 && i < p->add.n_routes; i++)
-		r = diff_object(st, p->routes_replace[i] ? "differs:" : "missing:", NULL,
+		r = diff_object(st, p->routes_replace[i] ? "differs, should be:" : "missing:", NULL,
 				&p->add.routes[i], in->view);
 	for (size_t i = 0; r == 0 && i < p->del.n_routes; i++)
 		r = diff_object(st, "not wanted:", NULL, &p->del.routes[i], in->view);

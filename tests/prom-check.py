@@ -1,14 +1,19 @@
 #!/usr/bin/python3
-"""Read Prometheus text exposition on stdin with prometheus_client's own parser
-(exit 1 if it does not parse) and print each sample as one line,
-'NAME{LABEL="VALUE",...} VALUE', labels sorted, for tests to grep."""
+"""Read Prometheus text exposition from FILE (default: stdin) with
+prometheus_client's own parser (exit 1 if it does not parse) and print each
+sample as one line, 'NAME{LABEL="VALUE",...} VALUE', labels sorted, for tests
+to grep."""
 import sys
 
 from prometheus_client.parser import text_string_to_metric_families
 
 
 def main():
-    text = sys.stdin.read()
+    if len(sys.argv) > 1:
+        with open(sys.argv[1], encoding="utf-8") as f:
+            text = f.read()
+    else:
+        text = sys.stdin.read()
     try:
         families = list(text_string_to_metric_families(text))
     except Exception as e:  # the parser raises ValueError and others

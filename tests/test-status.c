@@ -197,6 +197,25 @@ static void kernel(struct recorder *rec)
 			rec->kernel.rules[i] = rec->kernel.rules[--rec->kernel.n_rules];
 	rec->sysctl[3] = 0;
 	*view_add_rule(&rec->kernel) = leftover;
+	for (size_t i = 0; i < rec->kernel.n_routes; i++) {
+		struct rr_route *r = &rec->kernel.routes[i];
+		char dst[INET6_ADDRSTRLEN];
+
+		if (r->table != 200 || !rr_addr_str(&r->dst, dst, sizeof(dst)))
+			continue;
+		/* Ours, changed: another source. */
+		if (!strcmp(dst, "198.18.0.0"))
+			r->src.bytes[3] = 99;
+		/* Ours, replaced by a foreign route with its key. */
+		if (!strcmp(dst, "203.0.113.0")) {
+			r->protocol = RTPROT_STATIC;
+			r->gw = r->src;
+			r->gw.bytes[3] = 1;
+			r->src = (struct rr_addr){0};
+			r->scope = RT_SCOPE_UNIVERSE;
+			r->oif = 3;
+		}
+	}
 }
 
 static char *state_text(const struct rr_config *c)
@@ -215,7 +234,7 @@ static char *state_text(const struct rr_config *c)
 		     "iface lte0 waiting-for-link 300 0x3 1796198400200000 -\n"
 		     "iface dsl\\x01 link-down 400 0x4 1796203000000000 198.18.1.2\\x20no\\x20gateway,\\x20table\\x20400\n"
 		     "removed wan2 rule 7 5 1796205590000000 remover[777] rule\\x20priority\\x201100\\x20fwmark\\x200x2/0xff\\x20lookup\\x20200\\x20proto\\x20205\n"
-		     "removed eth1 route 1 1 1796200000000000 NetworkManager[812] route\\x20default\\x20via\\x20203.0.113.1\\x20dev\\x20eth1\\x20table\\x20100\n"
+		     "removed eth1 route 1 1 1796200000000000 nm\"x\\x5cy\\xc3[812] route\\x20default\\x20via\\x20203.0.113.1\\x20dev\\x20eth1\\x20table\\x20100\n"
 		     "future-record that this version skips\n",
 		     statefile_config_hash(c)) < 0)
 		abort();
