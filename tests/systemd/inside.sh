@@ -150,6 +150,12 @@ rm -f "$PROM"
 check "systemctl enable --now replyroute-metrics.timer" sc enable --now replyroute-metrics.timer
 check "the timer runs the service (the file is back)" wait_for 10 prom_has "replyroute_daemon_up 1"
 check "systemctl disable --now replyroute-metrics.timer" sc disable --now replyroute-metrics.timer
+write_conf 100 0
+check "an invalid config on disk: the metrics service fails" not sc start replyroute-metrics.service
+check "and $PROM is gone (no stale metrics)" [ ! -e "$PROM" ]
+check "no temporary file left either" [ ! -e "$PROM.tmp" ]
+systemctl reset-failed replyroute-metrics.service 2>/dev/null
+write_conf 100 0x1
 [ "$failed" = 0 ] || dump_state
 
 # --- reload with a changed table -------------------------------------------------
