@@ -161,7 +161,8 @@ int main(int argc, char **argv)
 		log_max_level = 7;
 
 	r = daemon_load_config(path, &config, NULL, 0);
-	if (r < 0 && mode != OPT_CLEANUP)
+	/* --status still shows the daemon, which runs the config it loaded last. */
+	if (r < 0 && mode != OPT_CLEANUP && mode != OPT_STATUS)
 		return RR_EXIT_CONFIG;
 	if (mode == OPT_CHECK) {
 		if (verbose)
@@ -169,7 +170,7 @@ int main(int argc, char **argv)
 		config_free(config);
 		return 0;
 	}
-	if (r < 0)
+	if (r < 0 && mode == OPT_CLEANUP)
 		log_warning("%s is not valid: cleaning up by protocol tag alone", path);
 
 	/* --dry-run and --status change nothing: they run beside a daemon. */
@@ -196,7 +197,7 @@ int main(int argc, char **argv)
 		r = engine_dry_run(engine, stdout);
 		break;
 	case OPT_STATUS:
-		r = status_run(engine, format, stdout);
+		r = status_run(engine, path, format, stdout);
 		break;
 	case OPT_ONCE:
 		r = engine_reconcile(engine, RR_DIRTY_ALL);
@@ -213,5 +214,8 @@ int main(int argc, char **argv)
 	engine_free(engine);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	return r < 0 ? RR_EXIT_FAILURE : 0;
+	if (r < 0)
+		return RR_EXIT_FAILURE;
+	/* --status printed what it could; the exit status says the config is not valid. */
+	return mode == OPT_STATUS && !config ? RR_EXIT_CONFIG : 0;
 }

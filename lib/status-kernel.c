@@ -116,7 +116,7 @@ void status_probe_close(struct status_probe *p)
 	p->data = NULL;
 }
 
-int status_run(struct rr_engine *e, enum status_format f, FILE *out)
+int status_run(struct rr_engine *e, const char *config_path, enum status_format f, FILE *out)
 {
 	struct status_probe probe;
 	struct status st;
@@ -124,7 +124,7 @@ int status_run(struct rr_engine *e, enum status_format f, FILE *out)
 
 	if ((r = status_probe_kernel(engine_statedir(e), &probe)) < 0)
 		return r;
-	r = status_gather(&st, engine_config(e), e, &probe);
+	r = status_gather(&st, config_path, engine_config(e), e, &probe);
 	if (r < 0)
 		log_error("reading the kernel state: %s", strerror(-r));
 	else

@@ -190,6 +190,13 @@ static void human_iface(const struct status *st, const struct status_iface *x, F
 static void print_human(const struct status *st, FILE *out)
 {
 	human_daemon(st, out);
+	if (!st->config) {
+		fprintf(out, "config: %s is NOT valid (its errors are above): %s\n",
+			SHOWN(st->config_path),
+			st->running ? "the daemon keeps the configuration it loaded last"
+				    : "nothing to hold the kernel against");
+		return;
+	}
 	fprintf(out, "config: %s, MarkMask %#x%s\n", st->config->path, st->config->mask,
 		st->config_changed ? " (changed since the daemon loaded it: reload to apply)" : "");
 	fprintf(out, "nft table inet replyroute: %s, %s%s\n", st->nft_present ? "present" : "missing",
@@ -368,8 +375,13 @@ static void print_json(const struct status *st, FILE *out)
 	fprintf(out, "{\n");
 	json_daemon(st, out);
 	fprintf(out, "  \"config\": {\"path\": ");
-	json_str(out, st->config->path);
-	fprintf(out, ", \"mark_mask\": %u},\n", st->config->mask);
+	json_str(out, st->config_path);
+	if (!st->config) {
+		fprintf(out, ", \"valid\": false, \"mark_mask\": null},\n  \"nft\": null,\n"
+			     "  \"in_sync\": null,\n  \"differences\": [],\n  \"interfaces\": []\n}\n");
+		return;
+	}
+	fprintf(out, ", \"valid\": true, \"mark_mask\": %u},\n", st->config->mask);
 	fprintf(out, "  \"nft\": {\"present\": %s, \"in_sync\": %s},\n",
 		st->nft_present ? "true" : "false", st->nft_in_sync ? "true" : "false");
 	fprintf(out, "  \"in_sync\": %s,\n  \"differences\": ", status_in_sync(st) ? "true" : "false");
@@ -487,6 +499,10 @@ static void print_prometheus(const struct status *st, FILE *out)
 		fprintf(out, "replyroute_last_reload_time_seconds %" PRIu64 "\n",
 			st->daemon.reload_time / 1000000);
 	}
+	prom_head(out, "config_valid", "gauge", "1 when the config file is valid.");
+	fprintf(out, "replyroute_config_valid %d\n", st->config != NULL);
+	if (!st->config)
+		return;
 	prom_head(out, "nft_table_in_sync", "gauge", "1 when the nft table inet replyroute is as replyroute installs it.");
 	fprintf(out, "replyroute_nft_table_in_sync %d\n", st->nft_in_sync);
 	prom_head(out, "in_sync", "gauge", "1 when the kernel holds exactly the desired state.");

@@ -150,8 +150,10 @@ static void status_daemon(struct status *st, const struct status_probe *probe)
 	st->running = holder > 0;
 	/* A state file of a process that no longer holds the lock is a leftover. */
 	st->stale = st->state_error == 0 && st->daemon.pid != holder;
+	/* Not valid: not what the daemon runs, whatever that is. */
 	st->config_changed = st->running && !st->stale &&
-			     st->daemon.config_hash != statefile_config_hash(st->config);
+			     (!st->config ||
+			      st->daemon.config_hash != statefile_config_hash(st->config));
 }
 
 static void status_iface_daemon(struct status *st, struct status_iface *x)
@@ -215,14 +217,21 @@ static int status_ifaces(struct status *st, const struct rr_inspection *in,
 	return 0;
 }
 
-int status_gather(struct status *st, const struct rr_config *c, struct rr_engine *e,
-		  const struct status_probe *probe)
+int status_gather(struct status *st, const char *config_path, const struct rr_config *c,
+		  struct rr_engine *e, const struct status_probe *probe)
 {
 	struct rr_inspection in;
 	int r;
 
-	*st = (struct status){.config = c, .now = probe->now(probe->data)};
+	*st = (struct status){
+		.config = c,
+		.config_path = c ? c->path : config_path,
+		.now = probe->now(probe->data),
+	};
 	status_daemon(st, probe);
+	/* Without a config there is no desired state to hold the kernel against. */
+	if (!c)
+		return 0;
 	if ((r = engine_inspect(e, &in)) < 0)
 		return r;
 	st->nft_present = in.nft_present;

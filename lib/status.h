@@ -64,7 +64,8 @@ struct status_iface {
 
 struct status {
 	uint64_t now;
-	const struct rr_config *config;
+	const char *config_path;
+	const struct rr_config *config; /* NULL: the file is not valid; only the daemon is shown */
 	/* The daemon: running (pid), its state file (state_error < 0: not read). */
 	int pid;
 	bool running, stale;
@@ -80,9 +81,12 @@ struct status {
 	size_t n_ifaces;
 };
 
-/* Fill st (status_clear() it); e: an engine with c set, which only reads. */
-int status_gather(struct status *st, const struct rr_config *c, struct rr_engine *e,
-		  const struct status_probe *probe);
+/*
+ * Fill st (status_clear() it); e: an engine with c set, which only reads.
+ * c NULL (the file at config_path is not valid): the daemon only, no kernel.
+ */
+int status_gather(struct status *st, const char *config_path, const struct rr_config *c,
+		  struct rr_engine *e, const struct status_probe *probe);
 void status_clear(struct status *st);
 /* All in sync: the kernel holds exactly the desired state. */
 bool status_in_sync(const struct status *st);
@@ -98,7 +102,7 @@ int status_format_parse(const char *s, enum status_format *ret);
 void status_print(const struct status *st, enum status_format f, FILE *out);
 
 /*
- * The whole of `replyrouted --status` with e's config and runtime directory:
- * returns 0 or a negative errno (logged).
+ * The whole of `replyrouted --status` with e's config (NULL: config_path is
+ * not valid) and runtime directory: returns 0 or a negative errno (logged).
  */
-int status_run(struct rr_engine *e, enum status_format f, FILE *out);
+int status_run(struct rr_engine *e, const char *config_path, enum status_format f, FILE *out);

@@ -203,6 +203,21 @@ printf '[Interface]\nName=eth1\nTabel=100\n' | rr_conf
 notify_mark
 kill -HUP "$RR_PID"
 poll "$WAIT" notified READY=1 >/dev/null || fail "6: failed reload"
+st
+expect_eq "6: the invalid config on disk: --status exits 78" 78 "$?"
+expect_ok "6: ... and still shows the daemon" \
+	grep -qE "^replyrouted: running, pid $RR_PID, " "$T/st.out"
+expect_ok "6: ... and says the config is not valid" \
+	grep -qxF "config: $CONF is NOT valid (its errors are above): the daemon keeps the configuration it loaded last" "$T/st.out"
+expect_ok "6: ... with the config's errors on stderr" \
+	grep -qF "$CONF:3: unknown key Tabel= in [Interface]" "$T/st.err"
+st -j
+expect_eq "6: JSON: config not valid, daemon running, no interfaces" "false true 0" \
+	"$(jq -r '"\(.config.valid) \(.daemon.running) \(.interfaces | length)"' "$T/st.out")"
+st --format=prometheus
+expect_eq "6: Prometheus: replyroute_config_valid 0, replyroute_daemon_up 1" \
+	"replyroute_config_valid{} 0 replyroute_daemon_up{} 1" \
+	"$(/usr/bin/python3 "$RR_ROOT/tests/prom-check.py" "$T/st.out" | grep -E '^replyroute_(config_valid|daemon_up)' | sort | xargs)"
 rr_conf_seed "Gateway=$HOST_ETH1_GW" Priority=1001
 expect_eq "6: a failed reload: its first error" "failed|$CONF:3: unknown key Tabel= in [Interface]" \
 	"$(js '.daemon.last_reload | "\(.result)|\(.error)"')"

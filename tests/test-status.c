@@ -265,7 +265,7 @@ static void test_golden(void)
 	char *state;
 
 	fx.state = state = state_text(engine_config(e));
-	CHECK(status_gather(&st, engine_config(e), e, &probe) == 0);
+	CHECK(status_gather(&st, NULL, engine_config(e), e, &probe) == 0);
 	CHECK(!status_in_sync(&st));
 	CHECK(st.running && !st.stale && !st.config_changed);
 	golden(&st, STATUS_HUMAN, "status.txt");
@@ -275,10 +275,19 @@ static void test_golden(void)
 
 	/* No daemon, a state file left behind: said so, nothing of it shown. */
 	fx.holder = 0;
-	CHECK(status_gather(&st, engine_config(e), e, &probe) == 0);
+	CHECK(status_gather(&st, NULL, engine_config(e), e, &probe) == 0);
 	CHECK(!st.running && st.stale);
 	golden(&st, STATUS_HUMAN, "status-stopped.txt");
 	golden(&st, STATUS_JSON, "status-stopped.json");
+	status_clear(&st);
+
+	/* The file on disk is not valid: the daemon, which runs the last good one, only. */
+	fx.holder = 4242;
+	CHECK(status_gather(&st, "/etc/replyroute/replyroute.conf", NULL, e, &probe) == 0);
+	CHECK(st.running && st.config_changed && !st.n_ifaces);
+	golden(&st, STATUS_HUMAN, "status-badconfig.txt");
+	golden(&st, STATUS_JSON, "status-badconfig.json");
+	golden(&st, STATUS_PROMETHEUS, "status-badconfig.prom");
 	status_clear(&st);
 	free(state);
 	engine_free(e);
@@ -295,7 +304,7 @@ static void test_changes_nothing(void)
 	struct status st;
 	char *calls;
 
-	CHECK(status_gather(&st, engine_config(e), e, &probe) == 0);
+	CHECK(status_gather(&st, NULL, engine_config(e), e, &probe) == 0);
 	calls = recorder_take(&rec);
 	CHECK(!strcmp(calls, ""));
 	free(calls);

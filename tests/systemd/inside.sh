@@ -151,11 +151,23 @@ check "systemctl enable --now replyroute-metrics.timer" sc enable --now replyrou
 check "the timer runs the service (the file is back)" wait_for 10 prom_has "replyroute_daemon_up 1"
 check "systemctl disable --now replyroute-metrics.timer" sc disable --now replyroute-metrics.timer
 write_conf 100 0
-check "an invalid config on disk: the metrics service fails" not sc start replyroute-metrics.service
+check "an invalid config on disk: the metrics service still runs" sc start replyroute-metrics.service
+check "$PROM: replyroute_config_valid 0" prom_has "replyroute_config_valid 0"
+check "$PROM: replyroute_daemon_up 1 (it runs the last good config)" prom_has "replyroute_daemon_up 1"
+check "$PROM: replyroute_config_changed 1" prom_has "replyroute_config_changed 1"
+write_conf 100 0x1
+# --status failing outright (no netlink for it): the file goes, no stale metrics.
+mkdir -p /run/systemd/system/replyroute-metrics.service.d
+printf '[Service]\nRestrictAddressFamilies=\nRestrictAddressFamilies=AF_UNIX\n' \
+	>/run/systemd/system/replyroute-metrics.service.d/test.conf
+systemctl daemon-reload
+check "--status failing (no netlink): the metrics service fails" \
+	not sc start replyroute-metrics.service
 check "and $PROM is gone (no stale metrics)" [ ! -e "$PROM" ]
 check "no temporary file left either" [ ! -e "$PROM.tmp" ]
+rm -rf /run/systemd/system/replyroute-metrics.service.d
+systemctl daemon-reload
 systemctl reset-failed replyroute-metrics.service 2>/dev/null
-write_conf 100 0x1
 [ "$failed" = 0 ] || dump_state
 
 # --- reload with a changed table -------------------------------------------------
