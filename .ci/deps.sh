@@ -7,7 +7,7 @@ apt-get install -y --no-install-recommends \
 	build-essential meson ninja-build pkg-config \
 	libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev libjansson-dev \
 	iproute2 nftables iptables iputils-ping socat procps kmod coreutils \
-	valgrind python3 jq bc \
+	valgrind python3 python3-prometheus-client jq bc \
 	systemd-container debootstrap ca-certificates \
 	debhelper dpkg-dev lintian scdoc \
 	dnsmasq-base isc-dhcp-client

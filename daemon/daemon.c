@@ -42,6 +42,10 @@ struct daemon {
 	char status[4096];
 	char reload_error[512]; /* the last rejected reload's first error, until one succeeds */
 	int exit_code;
+	/* The state file for --status (statefile.h): written when its text changes. */
+	uint64_t started, reload_time, config_hash; /* CLOCK_REALTIME usec; statefile_config_hash() */
+	char *published;
+	bool publish_failed;
 };
 
 static uint64_t now_usec(void)
@@ -50,6 +54,54 @@ static uint64_t now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * The state file, rewritten only when its text changed: it holds nothing that
+ * moves by itself, so a reconcile that changed nothing writes nothing.
+ */
+static void daemon_publish(struct daemon *d)
+{
+	struct statefile s = {
+		.pid = (int)getpid(),
+		.started = d->started,
+		.config_hash = d->config_hash,
+		.reload_time = d->reload_time,
+		.reload_failed = d->reload_error[0] != '\0',
+	};
+	char *text = NULL;
+	int r;
+
+	snprintf(s.reload_error, sizeof(s.reload_error), "%s", d->reload_error);
+	r = engine_state(d->engine, &s);
+	if (r >= 0)
+		r = statefile_format(&s, &text);
+	statefile_clear(&s);
+	if (r >= 0 && d->published && !strcmp(text, d->published)) {
+		free(text);
+		return;
+	}
+	if (r >= 0)
+		r = statefile_write_text(engine_statedir(d->engine), text);
+	if (r < 0) {
+		if (!d->publish_failed)
+			log_warning("cannot write the state file %s/" STATEFILE_NAME " for --status: %s",
+				    engine_statedir(d->engine), strerror(-r));
+		d->publish_failed = true;
+		free(text);
+		return;
+	}
+	d->publish_failed = false;
+	free(d->published);
+	d->published = text;
 }
 
 /* STATUS: the interfaces, after the last rejected reload's error while it stands. */
@@ -70,6 +122,7 @@ static bool daemon_status_compose(struct daemon *d)
 
 static void daemon_status(struct daemon *d)
 {
+	daemon_publish(d);
 	if (!daemon_status_compose(d))
 		return;
 	sd_notifyf(0, "STATUS=%s", d->status);
@@ -80,6 +133,7 @@ static void daemon_status(struct daemon *d)
 static void daemon_ready(struct daemon *d)
 {
 	daemon_status_compose(d);
+	daemon_publish(d);
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 }
 
@@ -341,6 +395,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	r = daemon_load_config(d->config_path, &c, d->reload_error, sizeof(d->reload_error));
 	if (r < 0) {
 		log_error("reload failed, keeping the running configuration");
+		d->reload_time = realtime_usec();
 		if (!d->reload_error[0])
 			snprintf(d->reload_error, sizeof(d->reload_error), "%s", strerror(-r));
 		daemon_ready(d);
@@ -350,6 +405,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	log_info("reloading %s", d->config_path);
 	engine_set_config(d->engine, c);
 	d->reload_error[0] = '\0';
+	d->reload_time = realtime_usec();
+	d->config_hash = statefile_config_hash(c);
 	daemon_reconcile(d, RR_DIRTY_ALL | d->dirty);
 	d->dirty = 0;
 	daemon_ready(d);
@@ -364,6 +421,7 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	log_info("stopping on %s, removing what was installed", strsignal((int)si->ssi_signo));
 	if (engine_cleanup(d->engine) < 0)
 		d->exit_code = -EIO;
+	(void)statefile_remove(engine_statedir(d->engine));
 	return sd_event_exit(d->event, 0);
 }
 
@@ -374,7 +432,12 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 					  RTNLGRP_IPV6_ROUTE,  RTNLGRP_IPV4_RULE,
 					  RTNLGRP_IPV6_RULE,   0};
 	static const int nfnl_groups[] = {NFNLGRP_NFTABLES, 0};
-	struct daemon d = {.engine = e, .config_path = config_path};
+	struct daemon d = {
+		.engine = e,
+		.config_path = config_path,
+		.started = realtime_usec(),
+		.config_hash = statefile_config_hash(engine_config(e)),
+	};
 	sigset_t mask;
 	int r;
 
@@ -436,5 +499,6 @@ out:
 	nl_socket_free(d.rtnl);
 	nl_socket_free(d.nfnl);
 	sd_event_unref(d.event);
+	free(d.published);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "log.h"
 #include "rr-build.h"
+#include "status.h"
 
 static void usage(FILE *f)
 {
@@ -30,6 +31,9 @@ static void usage(FILE *f)
 		"                [--sport N] [--dport N] [--forward-to ADDR] [-j]\n"
 		"                     the kernel's routing of that flow and its reply, and a verdict\n"
 		"      --audit [-j]   warn about what works against replyroute on this host\n"
+		"      --status       show the daemon's and the kernel's state, change nothing\n"
+		"      --format FMT   --status output: human (default), json or prometheus\n"
+		"  -j, --json         --format=json\n"
 		"  -v, --verbose      log debug messages\n"
 		"  -h, --help         show this help\n"
 		"      --version      show the version\n\n"
@@ -90,7 +94,8 @@ static int lock_instance(const char *dir)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_DRY_RUN, OPT_ONCE, OPT_CLEANUP, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_DRY_RUN, OPT_ONCE, OPT_CLEANUP, OPT_VERSION, OPT_STATUS,
+	       OPT_FORMAT };
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, OPT_CHECK},
@@ -100,11 +105,15 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"status", no_argument, NULL, OPT_STATUS},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"json", no_argument, NULL, 'j'},
 		{0},
 	};
 	const char *path = RR_DEFAULT_CONFIG;
 	struct rr_config *config = NULL;
 	struct rr_engine *engine = NULL;
+	enum status_format format = STATUS_HUMAN;
 	int mode = 0, verbose = 0, lock_fd = -1, opt, r;
 
 	/* Read-only commands with options of their own (cli.c). */
@@ -113,7 +122,7 @@ int main(int argc, char **argv)
 		return cli_has(argc, argv, "--explain") ? cli_explain(argc, argv) :
 							  cli_audit(argc, argv);
 	}
-	while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:vhj", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -127,13 +136,23 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("replyrouted " RR_VERSION "\n");
 			return 0;
+		case 'j':
+			format = STATUS_JSON;
+			break;
+		case OPT_FORMAT:
+			if (status_format_parse(optarg, &format) < 0) {
+				fprintf(stderr, "replyrouted: --format: human, json or prometheus\n");
+				return RR_EXIT_USAGE;
+			}
+			break;
 		case OPT_CHECK:
 		case OPT_DRY_RUN:
 		case OPT_ONCE:
 		case OPT_CLEANUP:
+		case OPT_STATUS:
 			if (mode && mode != opt) {
-				fprintf(stderr, "replyrouted: --check, --dry-run, --once and --cleanup "
-						"exclude each other\n");
+				fprintf(stderr, "replyrouted: --check, --dry-run, --once, --cleanup and "
+						"--status exclude each other\n");
 				return RR_EXIT_USAGE;
 			}
 			mode = opt;
@@ -152,7 +171,8 @@ int main(int argc, char **argv)
 		log_max_level = 7;
 
 	r = daemon_load_config(path, &config, NULL, 0);
-	if (r < 0 && mode != OPT_CLEANUP)
+	/* --status still shows the daemon, which runs the config it loaded last. */
+	if (r < 0 && mode != OPT_CLEANUP && mode != OPT_STATUS)
 		return RR_EXIT_CONFIG;
 	if (mode == OPT_CHECK) {
 		if (verbose)
@@ -160,11 +180,13 @@ int main(int argc, char **argv)
 		config_free(config);
 		return 0;
 	}
-	if (r < 0)
+	if (r < 0 && mode == OPT_CLEANUP)
 		log_warning("%s is not valid: cleaning up by protocol tag alone", path);
 
-	/* --dry-run changes nothing: it runs beside a daemon. */
-	if (mode != OPT_DRY_RUN) {
+	/* --dry-run and --status change nothing: they run beside a daemon. */
+	if (mode == OPT_STATUS && !verbose)
+		log_max_level = 4; /* the engine's notes (a table allocated) are not news here */
+	if (mode != OPT_DRY_RUN && mode != OPT_STATUS) {
 		lock_fd = lock_instance(statedir());
 		if (lock_fd < 0) {
 			config_free(config);
@@ -184,6 +206,9 @@ int main(int argc, char **argv)
 	case OPT_DRY_RUN:
 		r = engine_dry_run(engine, stdout);
 		break;
+	case OPT_STATUS:
+		r = status_run(engine, path, format, stdout);
+		break;
 	case OPT_ONCE:
 		r = engine_reconcile(engine, RR_DIRTY_ALL);
 		if (r >= 0)
@@ -199,5 +224,8 @@ int main(int argc, char **argv)
 	engine_free(engine);
 	if (lock_fd >= 0)
 		close(lock_fd);
-	return r < 0 ? RR_EXIT_FAILURE : 0;
+	if (r < 0)
+		return RR_EXIT_FAILURE;
+	/* --status printed what it could; the exit status says the config is not valid. */
+	return mode == OPT_STATUS && !config ? RR_EXIT_CONFIG : 0;
 }

@@ -28,8 +28,7 @@ static struct removal *removal_find(const struct rr_engine *e, bool rule, const 
 	return NULL;
 }
 
-static void removal_describe(const struct rr_engine *e, const struct removal *m, char *buf,
-			     size_t len)
+void removal_describe(const struct rr_engine *e, const struct removal *m, char *buf, size_t len)
 {
 	char text[256];
 
@@ -58,7 +57,9 @@ void engine_note_removal(struct rr_engine *e, const struct rr_removal *rm, const
 	if (m->count && now - m->last > REMOVAL_QUIET_USEC)
 		m->count = 0; /* a removal long after the last one starts a new count */
 	m->count++;
+	m->total++;
 	m->last = now;
+	m->last_realtime = engine_realtime();
 	snprintf(m->who, sizeof(m->who), "%s", who);
 	if (m->count >= 3) {
 		hold = REMOVAL_HOLD_MIN_USEC << (m->count - 3 < 9 ? m->count - 3 : 9);

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "plan.h"
+#include "statefile.h"
 #include "store.h"
 
 #define REMOVAL_QUIET_USEC (60 * 1000000ULL)
@@ -22,8 +23,20 @@
 struct removal {
 	struct rr_removal what;
 	unsigned count;
+	unsigned total;         /* every removal since the engine started, for --status */
 	uint64_t last, hold_until;
+	uint64_t last_realtime; /* the last one's wall-clock time (usec), for --status */
 	char who[64];
+};
+
+/* An interface's STATUS clause and since when it holds (engine_track), for --status. */
+struct iface_track {
+	char name[IFNAMSIZ];
+	enum rr_iface_state state;
+	uint32_t table, mark;
+	char clause[STATEFILE_TEXT];
+	char was[STATEFILE_TEXT];
+	uint64_t since; /* CLOCK_REALTIME usec */
 };
 
 struct rr_engine {
@@ -51,6 +64,8 @@ struct rr_engine {
 	char conflicts[1024]; /* foreign routes holding our keys, as last reported */
 	struct removal *removals;
 	size_t n_removals;
+	struct iface_track *track;
+	size_t n_track;
 };
 
 static inline uint64_t engine_now(void)
@@ -68,6 +83,18 @@ const char *engine_nft_error(struct rr_engine *e, int r);
 int engine_apply(struct rr_engine *e, const struct rr_backend *be, const struct rr_desired *d,
 		 const struct rr_plan *p, bool commit);
 
-/* conflict.c */
+static inline uint64_t engine_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* track.c: remember each interface's clause of d, and when it last changed. */
+void engine_track(struct rr_engine *e, const struct rr_desired *d);
+
+/* conflict.c; describe: "rule …" or "route …" as in the log. */
+void removal_describe(const struct rr_engine *e, const struct removal *m, char *buf, size_t len);
 void engine_hold_back(struct rr_engine *e, struct rr_plan *p);
 void engine_conflicts(struct rr_engine *e, const struct rr_plan *p);

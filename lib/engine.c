@@ -65,6 +65,7 @@ void engine_free(struct rr_engine *e)
 	free(e->sticky);
 	free(e->tracked);
 	free(e->removals);
+	free(e->track);
 	free(e->statedir);
 	free(e);
 }
@@ -91,6 +92,11 @@ void engine_set_config(struct rr_engine *e, struct rr_config *c)
 const struct rr_config *engine_config(struct rr_engine *e)
 {
 	return e->config;
+}
+
+const char *engine_statedir(const struct rr_engine *e)
+{
+	return e->statedir;
 }
 
 unsigned engine_pending(const struct rr_engine *e)
@@ -126,7 +132,7 @@ static int name_cmp(const void *a, const void *b)
 }
 
 /* The ifindexes of the links that carry a configured name, after links were read. */
-static int engine_track(struct rr_engine *e)
+static int engine_tracked_links(struct rr_engine *e)
 {
 	size_t n = engine_n_ifaces(e), k = 0;
 	const char **names = malloc((n + 1) * sizeof(*names));
@@ -249,7 +255,7 @@ static int engine_observe(struct rr_engine *e)
 	if (r == 0 && (parts & RR_PART_RULES))
 		r = engine_tables_in_use(e);
 	if (r == 0 && (parts & RR_PART_LINKS))
-		r = engine_track(e);
+		r = engine_tracked_links(e);
 	if (r == 0 && (parts & RR_PART_ROUTES))
 		r = engine_dump_routes(e);
 	if (parts) {
@@ -378,6 +384,7 @@ static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret
 	}
 	engine_remember_sources(e, ret);
 	desired_status(ret, e->status, sizeof(e->status));
+	engine_track(e, ret);
 	return 0;
 }
 
@@ -446,6 +453,28 @@ int engine_cleanup(struct rr_engine *e)
 		(void)store_nft_remove(e->statedir);
 	e->view_valid = false;
 	return r;
+}
+
+int engine_inspect(struct rr_engine *e, struct rr_inspection *ret)
+{
+	int r;
+
+	*ret = (struct rr_inspection){0};
+	e->pending = RR_DIRTY_ALL;
+	if ((r = engine_plan(e, false, &ret->desired, &ret->plan)) < 0) {
+		engine_inspection_clear(ret);
+		return r;
+	}
+	ret->view = &e->view;
+	ret->nft_present = e->nft.present;
+	return 0;
+}
+
+void engine_inspection_clear(struct rr_inspection *in)
+{
+	plan_clear(&in->plan);
+	desired_clear(&in->desired);
+	*in = (struct rr_inspection){0};
 }
 
 int engine_dry_run(struct rr_engine *e, FILE *out)

@@ -19,6 +19,8 @@
 #include "config.h"
 #include "desired.h"
 #include "events.h"
+#include "plan.h"
+#include "statefile.h"
 #include "view.h"
 
 enum {
@@ -43,6 +45,8 @@ void engine_free(struct rr_engine *e);
 /* Takes ownership of c (NULL: nothing configured); the old config's objects go at the next reconcile. */
 void engine_set_config(struct rr_engine *e, struct rr_config *c);
 const struct rr_config *engine_config(struct rr_engine *e);
+/* The runtime directory given to engine_new(). */
+const char *engine_statedir(const struct rr_engine *e);
 
 /*
  * Bring the kernel to the desired state. `dirty` adds to the parts of the
@@ -59,6 +63,28 @@ int engine_dry_run(struct rr_engine *e, FILE *out);
 
 /* Remove everything tagged as replyroute's and restore saved sysctls (the plan against nothing). */
 int engine_cleanup(struct rr_engine *e);
+
+/*
+ * For --status: observe everything, compute the desired state and the plan
+ * against what is there, and change nothing. view points into the engine
+ * (valid until its next call); clear with engine_inspection_clear().
+ */
+struct rr_inspection {
+	struct rr_desired desired;
+	struct rr_plan plan;
+	const struct rr_view *view;
+	bool nft_present;
+};
+int engine_inspect(struct rr_engine *e, struct rr_inspection *ret);
+void engine_inspection_clear(struct rr_inspection *in);
+
+/*
+ * What the daemon publishes (statefile.h): each interface's state, table,
+ * mark and last change, the removals of our objects by someone else, and
+ * whether the nft table is ours; s->ifaces and s->removals are allocated
+ * here (statefile_clear()), the daemon's own fields are left alone.
+ */
+int engine_state(const struct rr_engine *e, struct statefile *s);
 
 /* Per-interface summary for STATUS=, valid after a reconcile. */
 const char *engine_status(struct rr_engine *e);

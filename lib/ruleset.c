@@ -49,7 +49,7 @@ int ruleset_render(const struct rr_config *c, char **ret)
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		uint32_t m = c->ifaces[i].mark;
 
-		fprintf(f, "\tchain ct_%#x {\n\t\tct mark set ct mark & %#x | %#x\n\t}\n", m, keep, m);
+		fprintf(f, "\tchain ct_%#x {\n\t\tcounter ct mark set ct mark & %#x | %#x\n\t}\n", m, keep, m);
 		fprintf(f, "\tchain pkt_%#x {\n\t\tmeta mark set meta mark & %#x | %#x\n\t}\n", m,
 			keep, m);
 	}
@@ -146,7 +146,7 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 
 		if (!state_has_mark(old, e->mark))
 			fprintf(f, "add chain inet " RULESET_TABLE " ct_%#x\n"
-				   "add rule inet " RULESET_TABLE " ct_%#x ct mark set ct mark & %#x | %#x\n"
+				   "add rule inet " RULESET_TABLE " ct_%#x counter ct mark set ct mark & %#x | %#x\n"
 				   "add chain inet " RULESET_TABLE " pkt_%#x\n"
 				   "add rule inet " RULESET_TABLE " pkt_%#x meta mark set meta mark & %#x | %#x\n"
 				   "add element inet " RULESET_TABLE " mark_restore { %#x : jump pkt_%#x }\n",

@@ -509,14 +509,11 @@ int store_nft_read(const char *dir, struct ruleset_state *ret)
 {
 	struct ruleset_state s = {0};
 	char *text = malloc(STORE_NFT_MAX + 2);
-	int fd, r;
+	int r;
 
 	if (!text)
 		return -ENOMEM;
-	if ((r = store_open(dir, NULL, false, &fd)) == 0) {
-		r = store_read(fd, "nft", text, STORE_NFT_MAX + 2);
-		close(fd);
-	}
+	r = store_text_read(dir, "nft", text, STORE_NFT_MAX + 2);
 	if (r == 0)
 		r = store_nft_parse(text, &s);
 	free(text);
@@ -533,7 +530,7 @@ int store_nft_write(const char *dir, const struct ruleset_state *s)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	int fd, r;
+	int r;
 
 	if (!f)
 		return -ENOMEM;
@@ -545,21 +542,45 @@ int store_nft_write(const char *dir, const struct ruleset_state *s)
 		free(text);
 		return -ENOMEM;
 	}
-	if ((r = store_open(dir, NULL, true, &fd)) == 0) {
-		r = store_write(fd, "nft", text);
-		close(fd);
-	}
+	r = store_text_write(dir, "nft", text);
 	free(text);
 	return r;
 }
 
 int store_nft_remove(const char *dir)
 {
+	return store_text_remove(dir, "nft");
+}
+
+int store_text_read(const char *dir, const char *name, char *buf, size_t size)
+{
+	int fd, r;
+
+	if ((r = store_open(dir, NULL, false, &fd)) < 0)
+		return r;
+	r = store_read(fd, name, buf, size);
+	close(fd);
+	return r;
+}
+
+int store_text_write(const char *dir, const char *name, const char *text)
+{
+	int fd, r;
+
+	if ((r = store_open(dir, NULL, true, &fd)) < 0)
+		return r;
+	r = store_write(fd, name, text);
+	close(fd);
+	return r;
+}
+
+int store_text_remove(const char *dir, const char *name)
+{
 	int fd, r;
 
 	if ((r = store_open(dir, NULL, false, &fd)) < 0)
 		return r == -ENOENT ? 0 : r;
-	r = store_unlink(fd, "nft");
+	r = store_unlink(fd, name);
 	close(fd);
 	return r;
 }

@@ -69,3 +69,13 @@ int store_sysctl_forget(const char *dir, int ifindex);
 int store_nft_read(const char *dir, struct ruleset_state *ret);
 int store_nft_write(const char *dir, const struct ruleset_state *s);
 int store_nft_remove(const char *dir);
+
+/*
+ * Another small record of the directory, its text opaque here (statefile.h
+ * parses it): read whole into buf, NUL-terminated (-EFBIG when it holds more
+ * than size - 2 bytes, -EINVAL for a NUL byte); written whole or not at all
+ * (a temporary file renamed over it); removed if it is a regular file.
+ */
+int store_text_read(const char *dir, const char *name, char *buf, size_t size);
+int store_text_write(const char *dir, const char *name, const char *text);
+int store_text_remove(const char *dir, const char *name);

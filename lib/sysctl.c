@@ -23,14 +23,12 @@ static int sysctl_path(char *buf, size_t len, const char *ifname)
 	return 0;
 }
 
-int sysctl_get(const char *ifname, int *ret)
+static int sysctl_read(const char *path, int *ret)
 {
-	char path[PATH_MAX], buf[32];
+	char buf[32];
 	FILE *f;
-	int r, ok;
+	int ok;
 
-	if ((r = sysctl_path(path, sizeof(path), ifname)) < 0)
-		return r;
 	if (!(f = fopen(path, "re")))
 		return -errno;
 	ok = fgets(buf, sizeof(buf), f) != NULL;
@@ -39,6 +37,29 @@ int sysctl_get(const char *ifname, int *ret)
 		return -EIO;
 	*ret = atoi(buf);
 	return 0;
+}
+
+int sysctl_get(const char *ifname, int *ret)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = sysctl_path(path, sizeof(path), ifname)) < 0)
+		return r;
+	return sysctl_read(path, ret);
+}
+
+int sysctl_get_conf(const char *ifname, const char *key, int *ret)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (strchr(ifname, '/') || !strcmp(ifname, ".") || !strcmp(ifname, "..") || strchr(key, '/'))
+		return -EINVAL;
+	n = snprintf(path, sizeof(path), "%s/net/ipv4/conf/%s/%s", sysctl_root, ifname, key);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -EINVAL;
+	return sysctl_read(path, ret);
 }
 
 int sysctl_set(const char *ifname, int value)

@@ -15,3 +15,5 @@ extern const char *sysctl_root;
  * name, or "all" or "default", which replyroute never touches). */
 int sysctl_get(const char *ifname, int *ret);
 int sysctl_set(const char *ifname, int value);
+/* Read-only, any key of net.ipv4.conf.IFNAME ("all" and "default" too): for --status. */
+int sysctl_get_conf(const char *ifname, const char *key, int *ret);

@@ -4,7 +4,7 @@
 #
 #   BUILD_DIR=build tests/bench.sh [EXTRA_INTERFACES]
 #
-# Figures: wall time of `replyrouted --once` (median of 20), daemon cold start
+# Figures: wall time of `replyrouted --once` and `--status` (median of 20), daemon cold start
 # to READY, in-process reconcile time, address change -> converged (median and
 # p99 of 100, measured from rtnetlink notifications), an event with 100,000
 # foreign routes and with 5,000 addresses, --explain and --audit beside the
@@ -138,6 +138,14 @@ echo "relevant event with 5,000 addresses on another link, in-process reconcile 
 for ((i = 0; i < 5000; i++)); do
 	echo "addr del 198.19.$((i / 250)).$((i % 250 + 1))/32 dev eth0"
 done | ip -n "$NS_HOST" -batch - || fail "removing 5,000 addresses"
+
+# 3d. --status beside the running daemon (reads the kernel, the state file and the counters).
+for i in $(seq 20); do
+	t0=$EPOCHREALTIME
+	rr --status >/dev/null 2>&1 || fail "--status failed"
+	t1=$EPOCHREALTIME
+	echo "($t1 - $t0) * 1000" | bc -l
+done | median | xargs printf -- '--status beside the daemon (median of 20, includes exec): %.2f ms\n'
 
 # 4. Memory and idleness.
 echo "daemon memory: $(grep -E 'VmRSS|RssAnon' "/proc/$RR_PID/status" | tr -s ' \t\n' ' ')"

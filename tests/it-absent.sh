@@ -105,7 +105,7 @@ table inet replyroute {
 	}
 
 	chain ct_0x1 {
-		ct mark set ct mark & 0xffffff01 | 0x00000001
+		counter ct mark set ct mark & 0xffffff01 | 0x00000001
 	}
 
 	chain pkt_0x1 {
@@ -113,7 +113,7 @@ table inet replyroute {
 	}
 
 	chain ct_0x2 {
-		ct mark set ct mark & 0xffffff02 | 0x00000002
+		counter ct mark set ct mark & 0xffffff02 | 0x00000002
 	}
 
 	chain pkt_0x2 {

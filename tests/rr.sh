@@ -159,10 +159,11 @@ rr_table() {
 	routes host "$@" | rr_norm
 }
 
-# rr_nft [NFT-OPTS...]: replyroute's nft table in host (e.g. -a for handles).
+# rr_nft [NFT-OPTS...]: replyroute's nft table in host (e.g. -a for handles),
+# without the counters' values (-s).
 # shellcheck disable=SC2120 # the arguments are optional
 rr_nft() {
-	in_ns host nft "$@" list table inet replyroute
+	in_ns host nft -s "$@" list table inet replyroute
 }
 
 # rr_converged TABLE100: replyrouted ($RR_PID) runs and host holds exactly the

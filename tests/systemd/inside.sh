@@ -102,6 +102,7 @@ dump_state() {
 	{
 	echo "--- systemctl status"; systemctl status --no-pager -l "$UNIT" 2>&1 | tail -n 20
 	echo "--- journal"; journalctl -b --no-pager -o short-monotonic -u "$UNIT" 2>&1 | tail -n 60
+	echo "--- metrics"; journalctl -b --no-pager -o short-monotonic -u replyroute-metrics.service 2>&1 | tail -n 20
 	echo "--- ip rule"; ip rule show; ip -6 rule show
 	echo "--- nft"; nft list ruleset 2>&1 | head -n 40
 	} 2>&1 | diag
@@ -183,6 +184,14 @@ else
 	notok "systemd-analyze verify $UNIT is clean"; printf '%s\n' "$out" | diag
 fi
 
+for u in replyroute-metrics.service replyroute-metrics.timer; do
+	if out=$(systemd-analyze verify --man=no "$u" 2>&1) && [ -z "$out" ]; then
+		ok "systemd-analyze verify $u is clean"
+	else
+		notok "systemd-analyze verify $u is clean"; printf '%s\n' "$out" | diag
+	fi
+done
+
 # --- --check ---------------------------------------------------------------------
 write_conf 100 0
 "$DAEMON" --check >/dev/null 2>&1; rc=$?
@@ -203,6 +212,43 @@ check "table 100: exactly the default and eth1's prefix" wait_for 5 table_exactl
 check "nft table inet replyroute exists" wait_for 5 nft_table
 check "src_valid_mark(eth1) = 1" wait_for 5 sysctl_is 1
 check "traffic: the client's pings are answered through eth1" traffic_ok
+[ "$failed" = 0 ] || dump_state
+
+# --- metrics: replyroute-metrics.service writes the textfile, the timer runs it --------
+PROM=/var/lib/prometheus/node-exporter/replyroute.prom
+prom_has() { grep -qxF "$1" "$PROM"; }
+check "systemctl start replyroute-metrics.service" sc start replyroute-metrics.service
+check "it wrote $PROM" [ -s "$PROM" ]
+check "$PROM: replyroute_daemon_up 1" prom_has "replyroute_daemon_up 1"
+check "$PROM: eth1 in sync" prom_has 'replyroute_interface_in_sync{interface="eth1"} 1'
+check "$PROM: eth1 active" prom_has 'replyroute_interface_state{interface="eth1",state="active"} 1'
+check "$PROM: the new-connections counter of eth1" \
+	grep -qE '^replyroute_new_connections_marked_total\{interface="eth1"\} [0-9]+$' "$PROM"
+check "no temporary file left beside it" [ ! -e "$PROM.tmp" ]
+check "the daemon's runtime directory is still there" [ -s /run/replyroute/status ]
+check "the daemon still runs, same pid" [ "$(prop MainPID)" = "$(sed -n 's/^pid //p' /run/replyroute/status)" ]
+rm -f "$PROM"
+check "systemctl enable --now replyroute-metrics.timer" sc enable --now replyroute-metrics.timer
+check "the timer runs the service (the file is back)" wait_for 10 prom_has "replyroute_daemon_up 1"
+check "systemctl disable --now replyroute-metrics.timer" sc disable --now replyroute-metrics.timer
+write_conf 100 0
+check "an invalid config on disk: the metrics service still runs" sc start replyroute-metrics.service
+check "$PROM: replyroute_config_valid 0" prom_has "replyroute_config_valid 0"
+check "$PROM: replyroute_daemon_up 1 (it runs the last good config)" prom_has "replyroute_daemon_up 1"
+check "$PROM: replyroute_config_changed 1" prom_has "replyroute_config_changed 1"
+write_conf 100 0x1
+# --status failing outright (no netlink for it): the file goes, no stale metrics.
+mkdir -p /run/systemd/system/replyroute-metrics.service.d
+printf '[Service]\nRestrictAddressFamilies=\nRestrictAddressFamilies=AF_UNIX\n' \
+	>/run/systemd/system/replyroute-metrics.service.d/test.conf
+systemctl daemon-reload
+check "--status failing (no netlink): the metrics service fails" \
+	not sc start replyroute-metrics.service
+check "and $PROM is gone (no stale metrics)" [ ! -e "$PROM" ]
+check "no temporary file left either" [ ! -e "$PROM.tmp" ]
+rm -rf /run/systemd/system/replyroute-metrics.service.d
+systemctl daemon-reload
+systemctl reset-failed replyroute-metrics.service 2>/dev/null
 [ "$failed" = 0 ] || dump_state
 
 # --- reload with a changed table -------------------------------------------------
@@ -306,15 +352,17 @@ systemctl reset-failed "$UNIT" 2>/dev/null
 write_conf 100 0x1
 
 # --- systemd-analyze security --------------------------------------------------------
-sec=$(systemd-analyze security --no-pager "$UNIT" 2>&1)
-score=$(printf '%s\n' "$sec" | sed -n 's/.*Overall exposure level for [^:]*: *\([0-9.]*\).*/\1/p' | tail -n1)
-echo "# systemd-analyze security: ${score:-?}"
-if [ -n "$score" ] && awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
-	ok "systemd-analyze security exposure $score <= $MAX_EXPOSURE"
-else
-	notok "systemd-analyze security exposure ${score:-?} <= $MAX_EXPOSURE"
-	printf '%s\n' "$sec" | grep -v '^  ✓' | diag
-fi
+for u in "$UNIT" replyroute-metrics.service; do
+	sec=$(systemd-analyze security --no-pager "$u" 2>&1)
+	score=$(printf '%s\n' "$sec" | sed -n 's/.*Overall exposure level for [^:]*: *\([0-9.]*\).*/\1/p' | tail -n1)
+	echo "# systemd-analyze security $u: ${score:-?}"
+	if [ -n "$score" ] && awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
+		ok "systemd-analyze security $u: exposure $score <= $MAX_EXPOSURE"
+	else
+		notok "systemd-analyze security $u: exposure ${score:-?} <= $MAX_EXPOSURE"
+		printf '%s\n' "$sec" | grep -v '^  ✓' | diag
+	fi
+done
 
 [ "$failed" = 0 ] || dump_state
 
