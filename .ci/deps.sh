@@ -7,5 +7,5 @@ apt-get install -y --no-install-recommends \
 	build-essential meson ninja-build pkg-config \
 	libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev \
 	iproute2 nftables iputils-ping socat procps kmod coreutils \
-	valgrind python3 jq bc radvd \
+	valgrind python3 jq bc radvd dhcpcd-base dnsmasq-base \
 	systemd-container debootstrap ca-certificates
