@@ -49,21 +49,17 @@ for k in all default; do
 	sysctl_set host "net.ipv4.conf.$k.accept_redirects" 0
 done
 sysctl_set rtr net.ipv4.ip_forward 1
-ip -n "$(ns_name sw)" link add br0 type bridge && ip -n "$(ns_name sw)" link set br0 up ||
-	fail "bridge"
+bridge_add sw br0
 veth mon mon0 rtr r_mon
 veth rtr r_mgmt host eth0
 while read -r ns dev port; do
-	veth "$ns" "$dev" sw "$port"
-	ip -n "$(ns_name sw)" link set "$port" master br0 || fail "$port on br0"
+	bridge_port "$ns" "$dev" sw br0 "$port"
 done <<EOF
 rtr  r_pub s_rtr
 host eth1  s_host
 nbr  n0    s_nbr
 EOF
-while read -r ns dev addr; do
-	ip -n "$(ns_name "$ns")" addr add "$addr" dev "$dev" || fail "$ns $dev $addr"
-done <<EOF
+addrs_add <<EOF
 mon  mon0   $MON_ADDR/24
 rtr  r_mon  198.51.100.1/24
 rtr  r_mgmt 192.0.2.1/24

@@ -47,19 +47,13 @@ ns_add r1
 ns_add r2
 ns_add sw
 
-# The switch: two bridges, no IPv6 of its own, no multicast snooping (it would
-# only add MLD timing to the test).
+# The switch: two bridges, no IPv6 of its own.
 sysctl_set sw net.ipv6.conf.all.disable_ipv6 1
 sysctl_set sw net.ipv6.conf.default.disable_ipv6 1
-for br in br0 br1; do
-	ip -n "$(ns_name sw)" link add "$br" type bridge mcast_snooping 0 &&
-		ip -n "$(ns_name sw)" link set "$br" up || fail "bridge $br"
-done
+bridge_add sw br0
+bridge_add sw br1
 # port NS IF SWPORT BRIDGE: a veth from NS's IF to the switch's SWPORT on BRIDGE.
-port() {
-	veth "$1" "$2" sw "$3"
-	ip -n "$(ns_name sw)" link set "$3" master "$4" || fail "$3 on $4"
-}
+port() { bridge_port "$1" "$2" sw "$4" "$3"; }
 
 # Routers: forwarding; on the LAN side no automatic link-local address
 # (radvd advertises from the one given, fe80::N); on the core side one (a
@@ -75,9 +69,8 @@ port mon mon0 c_mon br1
 port r1 r1_core c_r1 br1
 port r2 r2_core c_r2 br1
 
-while read -r ns dev addr; do
-	ip -n "$(ns_name "$ns")" addr add "$addr" dev "$dev" nodad || fail "$ns $dev $addr"
-done <<EOF
+# No DAD (ns_add): usable at once.
+addrs_add <<EOF
 host eth1    $HOST6/64
 mon  mon0    $MON6/64
 r1   r1_core 2001:db8:100::1/64
