@@ -264,6 +264,31 @@ veth() {
 	poll 5 link_up "$ns2" "$4" || fail "$3/$4 did not come up"
 }
 
+# bridge_add NS BRIDGE: a Linux bridge in NS, up: a switch. No multicast
+# snooping (it would only add MLD timing to a test).
+bridge_add() {
+	_rr_nsname "$1"
+	ip -n "$_rr_n" link add "$2" type bridge mcast_snooping 0 &&
+		ip -n "$_rr_n" link set "$2" up || fail "cannot create bridge $1/$2"
+}
+
+# bridge_port NS IF BRNS BRIDGE PORT: a veth from IF (in NS) to PORT, a port
+# of BRIDGE (in BRNS), both ends up.
+bridge_port() {
+	veth "$1" "$2" "$3" "$5"
+	_rr_nsname "$3"
+	ip -n "$_rr_n" link set "$5" master "$4" || fail "cannot add $3/$5 to $4"
+}
+
+# addrs_add: add the addresses read from stdin, one "NS DEV ADDR/LEN" a line.
+addrs_add() {
+	local ns dev addr
+	while read -r ns dev addr; do
+		_rr_nsname "$ns"
+		ip -n "$_rr_n" addr add "$addr" dev "$dev" || fail "cannot add $addr to $ns/$dev"
+	done
+}
+
 # addr_ready NS ADDR: true if ADDR is configured in NS and usable (not
 # tentative, not dadfailed).
 addr_ready() {
