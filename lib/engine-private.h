@@ -39,6 +39,7 @@ struct rr_engine {
 	struct rr_view view;
 	struct rr_nft_observed nft;
 	struct ruleset_state nft_record; /* what we installed last; mask 0: none */
+	uint64_t pickup_hash;     /* of the address map commands applied last (pickup.h) */
 	struct rr_saved_sysctl *saved;
 	size_t n_saved;
 	struct rr_sysctl_observed *sysctls;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "pickup.h"
 #include "plan.h"
 #include "retry.h"
 #include "rr-build.h"
@@ -124,6 +125,17 @@ uint64_t engine_nft_commits(struct rr_engine *e)
 	return e->be.ops->nft_commits ? e->be.ops->nft_commits(e->be.data) : 0;
 }
 
+void engine_nft_own(struct rr_engine *e)
+{
+	if (e->be.ops->nft_own)
+		e->be.ops->nft_own(e->be.data);
+}
+
+bool engine_nft_owned(struct rr_engine *e)
+{
+	return e->be.ops->nft_owned && e->be.ops->nft_owned(e->be.data);
+}
+
 uint32_t engine_nl_port(struct rr_engine *e)
 {
 	return e->be.ops->nl_port ? e->be.ops->nl_port(e->be.data) : 0;
@@ -131,9 +143,16 @@ uint32_t engine_nl_port(struct rr_engine *e)
 
 const char *engine_nft_error(struct rr_engine *e, int r)
 {
+	static char buf[800];
 	const char *s = e->be.ops->nft_error ? e->be.ops->nft_error(e->be.data) : NULL;
 
-	return s && *s ? s : strerror(-r);
+	if (!s || !*s)
+		return log_errno(r);
+	if (r == -EIO)
+		return s;
+	/* The kernel's errno, what it means, then libnftables' own words. */
+	snprintf(buf, sizeof(buf), "%s: %s", log_errno(r), s);
+	return buf;
 }
 
 /*
@@ -202,7 +221,7 @@ static int engine_observe(struct rr_engine *e)
 		e->view_valid = r == 0;
 		if (r < 0) {
 			/* Interrupted by concurrent changes: the kernel is busy, the retry is soon. */
-			log_msg(r == -EINTR ? 7 : 3, "netlink dump: %s", strerror(-r));
+			log_msg(r == -EINTR ? 7 : 3, "netlink dump: %s", log_errno(r));
 			return r;
 		}
 	}
@@ -342,6 +361,38 @@ static int engine_plan(struct rr_engine *e, bool none, struct rr_desired *d, str
 	return r;
 }
 
+/*
+ * The table's address maps follow the tracked interfaces' addresses: filled
+ * again when they changed or the table did (a new table has them empty).
+ */
+static int engine_pickup(struct rr_engine *e, const struct rr_plan *p)
+{
+	char *cmds = NULL;
+	uint64_t h;
+	int r;
+
+	if (!e->be.ops->nft_elements)
+		return 0;
+	if ((r = pickup_render(e->config, &e->view, &cmds)) < 0)
+		return r;
+	h = ruleset_hash(cmds);
+	if (!cmds || (p->nft == RR_NFT_KEEP && h == e->pickup_hash)) {
+		free(cmds);
+		return 0;
+	}
+	r = e->be.ops->nft_elements(e->be.data, cmds);
+	free(cmds);
+	if (r < 0) {
+		e->pickup_hash = 0;
+		log_error("nft: cannot update the local addresses in table inet %s: %s",
+			  RULESET_TABLE, engine_nft_error(e, r));
+		return r;
+	}
+	e->pickup_hash = h;
+	log_debug("nft: local addresses of the tracked interfaces updated");
+	return 0;
+}
+
 /* Plan and apply; none: against nothing (--cleanup). */
 static int engine_converge(struct rr_engine *e, bool none)
 {
@@ -354,6 +405,11 @@ static int engine_converge(struct rr_engine *e, bool none)
 		/* Read, so no longer pending; what the apply changes is marked again there. */
 		e->pending = 0;
 		r = engine_apply(e, &e->be, &d, &p, true);
+		if (r >= 0 && !none && d.nft_text) {
+			int rp = engine_pickup(e, &p);
+
+			r = rp < 0 ? rp : r;
+		}
 		if (!none)
 			engine_conflicts(e, &p);
 	}

@@ -44,7 +44,7 @@ RULE="priority 1000 fwmark 0x1/0xff lookup 100 proto 205"
 TABLE100="default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2
 192.0.2.0/24 dev eth0 proto 205 scope link src 192.0.2.2
 203.0.113.0/24 dev eth1 proto 205 scope link src 203.0.113.2"
-STATUS_OK="eth1: 203.0.113.2 via 203.0.113.1, table 100"
+STATUS_OK="eth1: 203.0.113.2 via 203.0.113.1, table 100; nft table owned"
 
 converged() { rr_converged "$TABLE100"; }
 

@@ -83,10 +83,39 @@ rr_table() {
 	routes host "$@" | rr_norm
 }
 
-# rr_nft [NFT-OPTS...]: replyroute's nft table in host (e.g. -a for handles).
+# rr_nft [NFT-OPTS...]: replyroute's nft table in host (e.g. -a for handles),
+# without what depends on the run rather than the config: the owner ("flags
+# owner" and its "# progname" comment: the daemon's table is owned, --once's
+# is not; rr_nft_owned tells) and the local addresses the daemon keeps in the
+# maps addr_mark4/6 (they follow the topology; rr_nft_addrs lists them).
 # shellcheck disable=SC2120 # the arguments are optional
 rr_nft() {
-	in_ns host nft "$@" list table inet replyroute
+	local out
+	out=$(in_ns host nft "$@" list table inet replyroute) || return
+	awk '
+		/^\tmap addr_mark[46] \{/ { inmap = 1 }
+		inmap && /^\t\telements = / { skip = 1 }
+		/^\t}$/ { inmap = skip = 0 }
+		/^\tflags owner$/ { owned = 1; next }
+		owned && !gap && /^$/ { gap = 1; next }  # nft adds one after the comment then
+		skip { next }
+		{ sub(/ # progname .*$/, ""); print }' <<<"$out"
+}
+
+# rr_nft_owned: host's table inet replyroute is declared with "flags owner".
+rr_nft_owned() {
+	in_ns host nft list table inet replyroute | grep -qx $'\tflags owner'
+}
+
+# rr_nft_addrs: the elements of addr_mark4 and addr_mark6, one per line
+# ("203.0.113.2 : jump ct_0x1"), sorted.
+rr_nft_addrs() {
+	local m
+	for m in addr_mark4 addr_mark6; do
+		in_ns host nft -j list map inet replyroute "$m" |
+			jq -r '.nftables[].map.elem // empty | .[] |
+				"\(.[0]) : jump \(.[1].jump.target)"'
+	done | sort
 }
 
 # rr_converged TABLE100: replyrouted ($RR_PID) runs and host holds exactly the
@@ -106,6 +135,23 @@ rr_converged() {
 	got=$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark 2>&1)
 	[[ $got == 1 ]] || { echo "eth1 src_valid_mark: $got"; bad=1; }
 	return "$bad"
+}
+
+# rr_settle: a barrier for the daemon $RR_PID, started with -v: SIGHUP, then
+# wait for that reload's reconcile, which reads everything again (every event
+# sent before is in its view). It logs "reloading FILE" and changes nothing
+# when the config did not change.
+rr_settle() {
+	local n
+	n=$(grep -c 'reloading ' "$RR_LOG")
+	kill -HUP "$RR_PID" || return
+	poll 5 _rr_reloaded "$((n + 1))" >/dev/null
+}
+
+# _rr_reloaded N: the daemon logged the reconcile of its Nth reload.
+_rr_reloaded() {
+	awk -v n="$1" '/reloading /{ c++ } c >= n && /reconcile \(dirty/{ f = 1 } END { exit !f }' \
+		"$RR_LOG"
 }
 
 # rr_count_at_rtr MATCH: count in rtr, before its rp_filter, the packets from

@@ -435,7 +435,13 @@ static void test_ruleset(void)
 	/* Bits outside the mask are kept. */
 	CHECK(strstr(text, "ct mark set ct mark & 0xffff00ff | 0x200"));
 	CHECK(strstr(text, "meta mark set meta mark & 0xffff00ff | 0x100"));
-	CHECK(strstr(text, "type route hook output priority mangle"));
+	/* After iptables' mangle (-150), whichever was loaded first. */
+	CHECK(strstr(text, "type filter hook prerouting priority mangle + 1;"));
+	CHECK(strstr(text, "type route hook output priority mangle + 1;"));
+	/* Unmarked connections only are looked at for pickups, by interface and by address. */
+	CHECK(strstr(text, "ct mark & 0xff00 == 0 jump unmarked_in"));
+	CHECK(strstr(text, "ct mark & 0xff00 == 0 jump unmarked_out"));
+	CHECK(strstr(text, "elements = { \"eth1\", \"eth2\" }"));
 	free(text);
 	c.n_ifaces = 0;
 	CHECK(ruleset_render(&c, &text) == 0 && text == NULL);
@@ -456,6 +462,8 @@ static void test_ruleset_delta(void)
 	ics[1] = ics[2];
 	CHECK(ruleset_render_delta(&old, &c, &d) == 0 && d);
 	CHECK(d && strstr(d, "delete element inet replyroute iface_mark { \"eth2\" }"));
+	CHECK(d && strstr(d, "delete element inet replyroute ifaces { \"eth2\" }"));
+	CHECK(d && strstr(d, "add element inet replyroute ifaces { \"eth3\" }"));
 	CHECK(d && strstr(d, "delete chain inet replyroute ct_0x2"));
 	CHECK(d && strstr(d, "add element inet replyroute iface_mark { \"eth3\" : jump ct_0x3 }"));
 	CHECK(d && strstr(d, "add rule inet replyroute pkt_0x3 meta mark set meta mark & 0xffffff00 | 0x3"));

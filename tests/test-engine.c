@@ -231,7 +231,8 @@ static void test_nft_delta_and_replace(void)
 		    "nft add chain inet replyroute pkt_0x2\n"
 		    "nft add rule inet replyroute pkt_0x2 meta mark set meta mark & 0xffffff00 | 0x2\n"
 		    "nft add element inet replyroute mark_restore { 0x2 : jump pkt_0x2 }\n"
-		    "nft add element inet replyroute iface_mark { \"eth2\" : jump ct_0x2 }\n");
+		    "nft add element inet replyroute iface_mark { \"eth2\" : jump ct_0x2 }\n"
+		    "nft add element inet replyroute ifaces { \"eth2\" }\n");
 	/* Unchanged and intact: nothing, even when told to look. */
 	CHECK(engine_reconcile(e, RR_DIRTY_NFT) == 0);
 	CALLS(&rec, "");
