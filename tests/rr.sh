@@ -154,6 +154,45 @@ _rr_reloaded() {
 		"$RR_LOG"
 }
 
+# Running downloads from host to mon through eth1 (mon -> 203.0.113.2 arrives
+# on eth1): dl_serve starts a server on host's eth1 address that sends each
+# client DL_CHUNKS chunks of 64 KiB, DL_PACE seconds apart (a download that is
+# still running while the test disturbs it); dl_start N starts N clients in
+# mon; dl_done TIMEOUT waits for them and prints one line per download that
+# did not get every byte. DL_PORT is the server's port.
+DL_CHUNKS=30 DL_PACE=0.1 DL_PORT=8021
+dl_serve() {
+	start_bg host socat "TCP4-LISTEN:$DL_PORT,bind=$HOST_ETH1_ADDR,reuseaddr,fork" \
+		SYSTEM:"for i in \$(seq $DL_CHUNKS); do head -c 65536 /dev/zero; sleep $DL_PACE; done"
+	poll 3 _rr_listening host tcp "$DL_PORT" "$BG_PID" >/dev/null || fail "download server"
+}
+
+dl_start() {
+	local i
+	_rr_dl=()
+	for ((i = 0; i < $1; i++)); do
+		start_bg mon sh -c "socat -u TCP4:$HOST_ETH1_ADDR:$DL_PORT STDOUT | wc -c"
+		_rr_dl+=("$BG_PID:$BG_LOG")
+	done
+	# Running: every client has its connection.
+	poll 5 _rr_dl_running "$1" >/dev/null || fail "downloads did not start"
+}
+
+_rr_dl_running() {
+	(($(in_ns mon ss -H -t -n state established "dport = :$DL_PORT" | wc -l) >= $1))
+}
+
+dl_done() {
+	local d pid log got want=$((DL_CHUNKS * 65536)) bad=0 end=$((SECONDS + $1))
+	for d in "${_rr_dl[@]}"; do
+		pid=${d%%:*} log=${d#*:}
+		wait_bg "$pid" "$((end > SECONDS ? end - SECONDS : 1))" >/dev/null
+		got=$(tail -n 1 "$log")
+		[[ $got == "$want" ]] || { echo "download $pid: $got of $want bytes"; bad=1; }
+	done
+	return "$bad"
+}
+
 # rr_count_at_rtr MATCH: count in rtr, before its rp_filter, the packets from
 # host's eth1 address that match MATCH (nft, e.g. "tcp dport 21"), by the link
 # they come in on: counters from_pub (r_pub) and from_mgmt (r_mgmt) of its
