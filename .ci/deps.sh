@@ -8,4 +8,5 @@ apt-get install -y --no-install-recommends \
 	libnl-3-dev libnl-route-3-dev libnftables-dev libsystemd-dev \
 	iproute2 nftables iputils-ping socat procps kmod coreutils \
 	valgrind python3 jq bc \
+	conntrack iptables libcap2-bin \
 	systemd-container debootstrap ca-certificates

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "pickup.h"
 #include "plan.h"
 #include "store.h"
 
@@ -39,7 +40,7 @@ struct rr_engine {
 	struct rr_view view;
 	struct rr_nft_observed nft;
 	struct ruleset_state nft_record; /* what we installed last; mask 0: none */
-	uint64_t pickup_hash;     /* of the address map commands applied last (pickup.h) */
+	struct pickup_set pickup; /* what the address maps hold (pickup.h) */
 	struct rr_saved_sysctl *saved;
 	size_t n_saved;
 	struct rr_sysctl_observed *sysctls;

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "log.h"
-#include "pickup.h"
 #include "plan.h"
 #include "retry.h"
 #include "rr-build.h"
@@ -58,6 +57,7 @@ void engine_free(struct rr_engine *e)
 	backend_close(&e->be);
 	view_clear(&e->view);
 	ruleset_state_clear(&e->nft_record);
+	pickup_set_clear(&e->pickup);
 	free(e->tables);
 	free(e->in_use);
 	free(e->saved);
@@ -361,36 +361,68 @@ static int engine_plan(struct rr_engine *e, bool none, struct rr_desired *d, str
 	return r;
 }
 
-/*
- * The table's address maps follow the tracked interfaces' addresses: filled
- * again when they changed or the table did (a new table has them empty).
- */
-static int engine_pickup(struct rr_engine *e, const struct rr_plan *p)
+/* Run the address map commands that take e->pickup toward want; then it is want, or unknown. */
+static int engine_pickup_run(struct rr_engine *e, const struct pickup_set *old,
+			     struct pickup_set *want, bool add)
 {
 	char *cmds = NULL;
-	uint64_t h;
+	int r = pickup_render(old, want, add, &cmds);
+
+	if (r == 0 && cmds)
+		r = e->be.ops->nft_elements(e->be.data, cmds);
+	free(cmds);
+	if (r < 0) {
+		log_error("nft: cannot update the local addresses in table inet %s: %s",
+			  RULESET_TABLE, engine_nft_error(e, r));
+		pickup_set_clear(&e->pickup);
+		return r;
+	}
+	if (!add) {
+		/* What is left: the old elements also wanted (none after a flush). */
+		size_t n = 0;
+
+		for (size_t i = 0; i < want->n; i++)
+			for (size_t j = 0; old->known && j < old->n; j++)
+				if (old->elems[j].mark == want->elems[i].mark &&
+				    rr_addr_eq(&old->elems[j].addr, &want->elems[i].addr))
+					want->elems[n++] = want->elems[i];
+		want->n = n;
+	}
+	pickup_set_clear(&e->pickup);
+	e->pickup = *want;
+	*want = (struct pickup_set){0};
+	return 0;
+}
+
+/*
+ * The table's address maps follow the tracked interfaces' addresses, one
+ * element at a time: deletions before the table's changes (add false; an
+ * element may jump to a chain a delta deletes), additions after (add true).
+ * A new table has them empty; after a delta every wanted element is added
+ * again (nothing happens to those there, and a delta that fell back to a
+ * replacement emptied them).
+ */
+static int engine_pickup(struct rr_engine *e, const struct rr_desired *d, const struct rr_plan *p,
+			 bool add)
+{
+	struct pickup_set want = {0}, none = {.known = true};
+	const struct pickup_set *old = &e->pickup;
 	int r;
 
 	if (!e->be.ops->nft_elements)
 		return 0;
-	if ((r = pickup_render(e->config, &e->view, &cmds)) < 0)
-		return r;
-	h = ruleset_hash(cmds);
-	if (!cmds || (p->nft == RR_NFT_KEEP && h == e->pickup_hash)) {
-		free(cmds);
+	if (!d->nft_text || p->nft == RR_NFT_DELETE) {
+		pickup_set_clear(&e->pickup);
 		return 0;
 	}
-	r = e->be.ops->nft_elements(e->be.data, cmds);
-	free(cmds);
-	if (r < 0) {
-		e->pickup_hash = 0;
-		log_error("nft: cannot update the local addresses in table inet %s: %s",
-			  RULESET_TABLE, engine_nft_error(e, r));
-		return r;
-	}
-	e->pickup_hash = h;
-	log_debug("nft: local addresses of the tracked interfaces updated");
-	return 0;
+	if (!add && (p->nft == RR_NFT_REPLACE || (!old->known && p->nft == RR_NFT_KEEP)))
+		return 0; /* nothing to delete first; an unknown map is flushed with the additions */
+	if (add && (p->nft == RR_NFT_REPLACE || p->nft == RR_NFT_DELTA))
+		old = &none;
+	if ((r = pickup_desired(e->config, &e->view, &want)) == 0)
+		r = engine_pickup_run(e, old, &want, add);
+	pickup_set_clear(&want);
+	return r;
 }
 
 /* Plan and apply; none: against nothing (--cleanup). */
@@ -404,12 +436,17 @@ static int engine_converge(struct rr_engine *e, bool none)
 	if (r >= 0) {
 		/* Read, so no longer pending; what the apply changes is marked again there. */
 		e->pending = 0;
-		r = engine_apply(e, &e->be, &d, &p, true);
-		if (r >= 0 && !none && d.nft_text) {
-			int rp = engine_pickup(e, &p);
+		if (!none)
+			r = engine_pickup(e, &d, &p, false);
+		if (r >= 0)
+			r = engine_apply(e, &e->be, &d, &p, true);
+		if (r >= 0 && !none) {
+			int rp = engine_pickup(e, &d, &p, true);
 
 			r = rp < 0 ? rp : r;
 		}
+		if (r < 0)
+			pickup_set_clear(&e->pickup);
 		if (!none)
 			engine_conflicts(e, &p);
 	}
