@@ -398,9 +398,8 @@ static int engine_pickup_run(struct rr_engine *e, const struct pickup_set *old,
  * The table's address maps follow the tracked interfaces' addresses, one
  * element at a time: deletions before the table's changes (add false; an
  * element may jump to a chain a delta deletes), additions after (add true).
- * A new table has them empty; after a delta every wanted element is added
- * again (nothing happens to those there, and a delta that fell back to a
- * replacement emptied them).
+ * After a delta every wanted element is added again (nothing happens to
+ * those there, and a delta that fell back to a replacement emptied them).
  */
 static int engine_pickup(struct rr_engine *e, const struct rr_desired *d, const struct rr_plan *p,
 			 bool add)
@@ -415,12 +414,47 @@ static int engine_pickup(struct rr_engine *e, const struct rr_desired *d, const 
 		pickup_set_clear(&e->pickup);
 		return 0;
 	}
-	if (!add && (p->nft == RR_NFT_REPLACE || (!old->known && p->nft == RR_NFT_KEEP)))
-		return 0; /* nothing to delete first; an unknown map is flushed with the additions */
-	if (add && (p->nft == RR_NFT_REPLACE || p->nft == RR_NFT_DELTA))
+	/* A new table got them with it (engine_pickup_with_table). */
+	if (p->nft == RR_NFT_REPLACE)
+		return 0;
+	if (!add && !old->known && p->nft == RR_NFT_KEEP)
+		return 0; /* an unknown map is flushed with the additions */
+	if (add && p->nft == RR_NFT_DELTA)
 		old = &none;
 	if ((r = pickup_desired(e->config, &e->view, &want)) == 0)
 		r = engine_pickup_run(e, old, &want, add);
+	pickup_set_clear(&want);
+	return r;
+}
+
+/*
+ * A new table gets the address elements in its own transaction: the moment
+ * its chains exist (and, on a host where nothing used conntrack before, the
+ * moment conntrack starts tracking and picks every running connection up)
+ * the maps must hold the addresses, or those pickups stay unmarked.
+ */
+static int engine_pickup_with_table(struct rr_engine *e, struct rr_plan *p)
+{
+	struct pickup_set want = {0}, none = {.known = true};
+	char *cmds = NULL, *all = NULL;
+	int r;
+
+	if (!e->be.ops->nft_elements || p->nft != RR_NFT_REPLACE)
+		return 0;
+	if ((r = pickup_desired(e->config, &e->view, &want)) < 0 ||
+	    (r = pickup_render(&none, &want, true, &cmds)) < 0 || !cmds)
+		goto out;
+	if (asprintf(&all, "%s%s", p->nft_commands, cmds) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	free(p->nft_commands);
+	p->nft_commands = all;
+	pickup_set_clear(&e->pickup);
+	e->pickup = want; /* cleared again if the apply fails */
+	want = (struct pickup_set){0};
+out:
+	free(cmds);
 	pickup_set_clear(&want);
 	return r;
 }
@@ -436,7 +470,7 @@ static int engine_converge(struct rr_engine *e, bool none)
 	if (r >= 0) {
 		/* Read, so no longer pending; what the apply changes is marked again there. */
 		e->pending = 0;
-		if (!none)
+		if (!none && (r = engine_pickup_with_table(e, &p)) >= 0)
 			r = engine_pickup(e, &d, &p, false);
 		if (r >= 0)
 			r = engine_apply(e, &e->be, &d, &p, true);

@@ -47,6 +47,7 @@ int ruleset_render(const struct rr_config *c, char **ret)
 		   "\tchain prerouting {\n"
 		   "\t\ttype filter hook prerouting priority " RULESET_PRIORITY "; policy accept;\n"
 		   "\t\tct mark & %#x == 0 jump unmarked_in\n"
+		   "\t\tct state invalid meta l4proto tcp iifname @ifaces fib daddr . iif type local iifname vmap @iface_mark\n"
 		   "\t\tct mark & %#x vmap @mark_restore\n"
 		   "\t}\n"
 		   "\tchain unmarked_in {\n"
@@ -57,6 +58,8 @@ int ruleset_render(const struct rr_config *c, char **ret)
 		   "\tchain output {\n"
 		   "\t\ttype route hook output priority " RULESET_PRIORITY "; policy accept;\n"
 		   "\t\tct mark & %#x == 0 jump unmarked_out\n"
+		   "\t\tct state invalid meta l4proto tcp ip saddr vmap @" RULESET_ADDR_MAP4 "\n"
+		   "\t\tct state invalid meta l4proto tcp ip6 saddr vmap @" RULESET_ADDR_MAP6 "\n"
 		   "\t\tct mark & %#x vmap @mark_restore\n"
 		   "\t}\n"
 		   "\tchain unmarked_out {\n"
@@ -69,7 +72,13 @@ int ruleset_render(const struct rr_config *c, char **ret)
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		uint32_t m = c->ifaces[i].mark;
 
-		fprintf(f, "\tchain ct_%#x {\n\t\tct mark set ct mark & %#x | %#x\n\t}\n", m, keep, m);
+		/*
+		 * The packet first: for a packet conntrack cannot track (a FIN
+		 * after a flush) only that takes, reading `ct mark` ends the rule.
+		 */
+		fprintf(f, "\tchain ct_%#x {\n\t\tmeta mark set meta mark & %#x | %#x "
+			   "ct mark set ct mark & %#x | %#x\n\t}\n",
+			m, keep, m, keep, m);
 		fprintf(f, "\tchain pkt_%#x {\n\t\tmeta mark set meta mark & %#x | %#x\n\t}\n", m,
 			keep, m);
 	}
@@ -167,12 +176,13 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 
 		if (!state_has_mark(old, e->mark))
 			fprintf(f, "add chain inet " RULESET_TABLE " ct_%#x\n"
-				   "add rule inet " RULESET_TABLE " ct_%#x ct mark set ct mark & %#x | %#x\n"
+				   "add rule inet " RULESET_TABLE " ct_%#x meta mark set meta mark & %#x | %#x "
+				   "ct mark set ct mark & %#x | %#x\n"
 				   "add chain inet " RULESET_TABLE " pkt_%#x\n"
 				   "add rule inet " RULESET_TABLE " pkt_%#x meta mark set meta mark & %#x | %#x\n"
 				   "add element inet " RULESET_TABLE " mark_restore { %#x : jump pkt_%#x }\n",
-				e->mark, e->mark, keep, e->mark, e->mark, e->mark, keep, e->mark, e->mark,
-				e->mark);
+				e->mark, e->mark, keep, e->mark, keep, e->mark, e->mark, e->mark, keep,
+				e->mark, e->mark, e->mark);
 		if (!state_has(old, e->name, e->mark))
 			fprintf(f, "add element inet " RULESET_TABLE " iface_mark { \"%s\" : jump ct_%#x }\n"
 				   "add element inet " RULESET_TABLE " ifaces { \"%s\" }\n",

@@ -118,6 +118,7 @@ table inet replyroute {
 	chain prerouting {
 		type filter hook prerouting priority mangle + 1; policy accept;
 		ct mark & 0x000000ff == 0x00000000 jump unmarked_in
+		ct state invalid meta l4proto tcp iifname @ifaces fib daddr . iif type local iifname vmap @iface_mark
 		ct mark & 0x000000ff vmap @mark_restore
 	}
 
@@ -130,6 +131,8 @@ table inet replyroute {
 	chain output {
 		type route hook output priority mangle + 1; policy accept;
 		ct mark & 0x000000ff == 0x00000000 jump unmarked_out
+		ct state invalid meta l4proto tcp ip saddr vmap @addr_mark4
+		ct state invalid meta l4proto tcp ip6 saddr vmap @addr_mark6
 		ct mark & 0x000000ff vmap @mark_restore
 	}
 
@@ -141,7 +144,7 @@ table inet replyroute {
 	}
 
 	chain ct_0x1 {
-		ct mark set ct mark & 0xffffff01 | 0x00000001
+		meta mark set meta mark & 0xffffff01 | 0x00000001 ct mark set ct mark & 0xffffff01 | 0x00000001
 	}
 
 	chain pkt_0x1 {
@@ -149,7 +152,7 @@ table inet replyroute {
 	}
 
 	chain ct_0x2 {
-		ct mark set ct mark & 0xffffff02 | 0x00000002
+		meta mark set meta mark & 0xffffff02 | 0x00000002 ct mark set ct mark & 0xffffff02 | 0x00000002
 	}
 
 	chain pkt_0x2 {

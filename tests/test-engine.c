@@ -227,7 +227,8 @@ static void test_nft_delta_and_replace(void)
 	engine_set_config(e, config(two));
 	CHECK(engine_reconcile(e, 0) == 1);
 	CALLS(&rec, "nft add chain inet replyroute ct_0x2\n"
-		    "nft add rule inet replyroute ct_0x2 ct mark set ct mark & 0xffffff00 | 0x2\n"
+		    "nft add rule inet replyroute ct_0x2 meta mark set meta mark & 0xffffff00 | 0x2 "
+		    "ct mark set ct mark & 0xffffff00 | 0x2\n"
 		    "nft add chain inet replyroute pkt_0x2\n"
 		    "nft add rule inet replyroute pkt_0x2 meta mark set meta mark & 0xffffff00 | 0x2\n"
 		    "nft add element inet replyroute mark_restore { 0x2 : jump pkt_0x2 }\n"
