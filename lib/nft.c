@@ -134,23 +134,22 @@ int nft_apply(struct rr_nft *n, const char *commands)
  */
 static void nft_listing_strip(char *s)
 {
+	static const char map4[] = "\tmap " RULESET_ADDR_MAP4 " {", map6[] = "\tmap " RULESET_ADDR_MAP6 " {";
 	char *out = s, *line = s;
 	bool in_map = false, in_elements = false;
 
 	while (*line) {
 		char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line + 1) : strlen(line);
-		bool drop = false;
 
-		if (strncmp(line, "\tmap " RULESET_ADDR_MAP4 " {", 17) == 0 ||
-		    strncmp(line, "\tmap " RULESET_ADDR_MAP6 " {", 17) == 0)
+		if (strncmp(line, map4, sizeof(map4) - 1) == 0 ||
+		    strncmp(line, map6, sizeof(map6) - 1) == 0)
 			in_map = true;
 		else if (strncmp(line, "\t}", 2) == 0 && (line[2] == '\n' || !line[2]))
 			in_map = in_elements = false;
 		else if (in_map && strncmp(line, "\t\telements = ", 13) == 0)
 			in_elements = true;
-		drop = in_elements;
-		if (!drop) {
+		if (!in_elements) {
 			memmove(out, line, len);
 			out += len;
 		}

@@ -49,7 +49,7 @@ ip -n "$NS_HOST" rule del priority 500 || fail "rule del"
 for k in all eth1; do sysctl_set host "net.ipv4.conf.$k.rp_filter" 1; done
 expect_ok "1: downloads still running when the hand-made rule went" _rr_dl_running 5
 expect_ok "1: 5 downloads from before the daemon complete" dl_done 30
-expect_eq "1: they were marked" "mark=1" "$(ct_marks $DL_PORT | sort -u)"
+expect_eq "1: they were marked" "mark=1" "$(ct_marks "$DL_PORT" | sort -u)"
 expect_eq "1: eth1's address in addr_mark4" "203.0.113.2 : jump ct_0x1" "$(rr_nft_addrs)"
 
 # 2. conntrack -F, 20 times, under 5 running downloads.
@@ -59,8 +59,8 @@ for i in $(seq 20); do
 	in_ns host conntrack -F 2>/dev/null || fail "conntrack -F"
 done
 expect_ok "2: downloads still running after the flushes" _rr_dl_running 5
-poll 3 eval '(($(ct_marks $DL_PORT | wc -l) >= 5))' >/dev/null
-expect_eq "2: the picked-up connections are marked" "mark=1" "$(ct_marks $DL_PORT | sort -u)"
+poll 3 eval '(($(ct_marks "$DL_PORT" | wc -l) >= 5))' >/dev/null
+expect_eq "2: the picked-up connections are marked" "mark=1" "$(ct_marks "$DL_PORT" | sort -u)"
 expect_ok "2: 5 downloads survive conntrack -F (20 times)" dl_done 30
 
 # 3. A close right after a flush: the host's FIN is the first packet after
