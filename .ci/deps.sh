@@ -10,4 +10,5 @@ apt-get install -y --no-install-recommends \
 	valgrind python3 python3-prometheus-client jq bc \
 	systemd-container debootstrap ca-certificates \
 	debhelper dpkg-dev lintian scdoc \
-	dnsmasq-base isc-dhcp-client radvd dhcpcd-base
+	dnsmasq-base isc-dhcp-client radvd dhcpcd-base \
+	conntrack libcap2-bin

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "events.h"
+#include "kroute.h"
 #include "log.h"
 #include "peer.h"
 #include "rr-build.h"
@@ -104,16 +105,26 @@ static void daemon_publish(struct daemon *d)
 	d->published = text;
 }
 
+/* The table's ownership, for STATUS (nothing while nothing is configured). */
+static const char *daemon_nft_clause(struct daemon *d)
+{
+	const struct rr_config *c = engine_config(d->engine);
+
+	if (!c || c->n_ifaces == 0)
+		return "";
+	return engine_nft_owned(d->engine) ? "; nft table owned" : "; nft table not owned";
+}
+
 /* STATUS: the interfaces, after the last rejected reload's error while it stands. */
 static bool daemon_status_compose(struct daemon *d)
 {
 	char s[sizeof(d->status)];
 
 	if (d->reload_error[0])
-		snprintf(s, sizeof(s), "reload failed: %.500s; running: %.3500s", d->reload_error,
-			 engine_status(d->engine));
+		snprintf(s, sizeof(s), "reload failed: %.500s; running: %.3500s%s", d->reload_error,
+			 engine_status(d->engine), daemon_nft_clause(d));
 	else
-		snprintf(s, sizeof(s), "%s", engine_status(d->engine));
+		snprintf(s, sizeof(s), "%s%s", engine_status(d->engine), daemon_nft_clause(d));
 	if (strcmp(s, d->status) == 0)
 		return false;
 	memcpy(d->status, s, sizeof(s));
@@ -360,7 +371,7 @@ static int socket_open(struct daemon *d, struct nl_sock **ret, int protocol, con
 	return 0;
 fail:
 	nl_socket_free(sk);
-	return -EIO;
+	return kr_errno(r);
 }
 
 int daemon_load_config(const char *path, struct rr_config **ret, char *first, size_t len)
@@ -464,7 +475,7 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 	/* Subscribe before the first dump so that nothing falls between them. */
 	if ((r = socket_open(&d, &d.rtnl, NETLINK_ROUTE, rtnl_groups, rtnl_msg)) < 0 ||
 	    (r = socket_open(&d, &d.nfnl, NETLINK_NETFILTER, nfnl_groups, nfnl_msg)) < 0) {
-		log_error("cannot subscribe to netlink notifications: %s", strerror(-r));
+		log_error("cannot subscribe to netlink notifications: %s", log_errno(r));
 		goto out;
 	}
 	if ((r = sd_event_add_defer(d.event, &d.reconcile_src, on_reconcile, &d)) < 0 ||
@@ -483,6 +494,8 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 		goto out;
 	}
 
+	/* The table lives as long as this process: a firewall's `flush ruleset` passes it by. */
+	engine_nft_own(e);
 	daemon_reconcile(&d, RR_DIRTY_ALL);
 	daemon_ready(&d);
 	log_info("ready: %s", engine_status(e));

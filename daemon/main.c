@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 	r = engine_new(statedir(), NULL, &engine);
 	if (r < 0) {
 		log_error("cannot open netlink, nftables or the state directory %s: %s", statedir(),
-			  strerror(-r));
+			  log_errno(r));
 		config_free(config);
 		return RR_EXIT_FAILURE;
 	}

@@ -113,6 +113,16 @@ static uint64_t kernel_nft_commits(void *data)
 	return nft_commits(((struct kernel *)data)->nft);
 }
 
+static void kernel_nft_own(void *data)
+{
+	nft_own(((struct kernel *)data)->nft);
+}
+
+static bool kernel_nft_owned(void *data)
+{
+	return nft_owned(((struct kernel *)data)->nft);
+}
+
 static void kernel_free(void *data)
 {
 	struct kernel *k = data;
@@ -139,6 +149,9 @@ static const struct rr_backend_ops kernel_ops = {
 	.nft_error = kernel_nft_error,
 	.nl_port = kernel_nl_port,
 	.nft_commits = kernel_nft_commits,
+	.nft_elements = kernel_nft_apply,
+	.nft_own = kernel_nft_own,
+	.nft_owned = kernel_nft_owned,
 	.free = kernel_free,
 };
 

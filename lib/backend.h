@@ -43,6 +43,13 @@ struct rr_backend_ops {
 	const char *(*nft_error)(void *data);
 	uint32_t (*nl_port)(void *data);
 	uint64_t (*nft_commits)(void *data);
+	/*
+	 * Optional: the elements the engine keeps in the table's address maps
+	 * (pickup.h), as one transaction; and the table's ownership (nft.h).
+	 */
+	int (*nft_elements)(void *data, const char *commands);
+	void (*nft_own)(void *data);
+	bool (*nft_owned)(void *data);
 	void (*free)(void *data);
 };
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "pickup.h"
 #include "plan.h"
 #include "statefile.h"
 #include "store.h"
@@ -54,6 +55,7 @@ struct rr_engine {
 	size_t n_tracked;
 	struct rr_nft_observed nft;
 	struct ruleset_state nft_record; /* what we installed last; mask 0: none */
+	struct pickup_set pickup; /* what the address maps hold (pickup.h) */
 	struct rr_saved_sysctl *saved;
 	size_t n_saved;
 	struct rr_sysctl_observed *sysctls;

@@ -58,6 +58,7 @@ void engine_free(struct rr_engine *e)
 	backend_close(&e->be);
 	view_clear(&e->view);
 	ruleset_state_clear(&e->nft_record);
+	pickup_set_clear(&e->pickup);
 	free(e->tables);
 	free(e->in_use);
 	free(e->saved);
@@ -181,6 +182,17 @@ uint64_t engine_nft_commits(struct rr_engine *e)
 	return e->be.ops->nft_commits ? e->be.ops->nft_commits(e->be.data) : 0;
 }
 
+void engine_nft_own(struct rr_engine *e)
+{
+	if (e->be.ops->nft_own)
+		e->be.ops->nft_own(e->be.data);
+}
+
+bool engine_nft_owned(struct rr_engine *e)
+{
+	return e->be.ops->nft_owned && e->be.ops->nft_owned(e->be.data);
+}
+
 uint32_t engine_nl_port(struct rr_engine *e)
 {
 	return e->be.ops->nl_port ? e->be.ops->nl_port(e->be.data) : 0;
@@ -188,9 +200,16 @@ uint32_t engine_nl_port(struct rr_engine *e)
 
 const char *engine_nft_error(struct rr_engine *e, int r)
 {
+	static char buf[800];
 	const char *s = e->be.ops->nft_error ? e->be.ops->nft_error(e->be.data) : NULL;
 
-	return s && *s ? s : strerror(-r);
+	if (!s || !*s)
+		return log_errno(r);
+	if (r == -EIO)
+		return s;
+	/* The kernel's errno, what it means, then libnftables' own words. */
+	snprintf(buf, sizeof(buf), "%s: %s", log_errno(r), s);
+	return buf;
 }
 
 /*
@@ -262,7 +281,7 @@ static int engine_observe(struct rr_engine *e)
 		e->view_valid = r == 0;
 		if (r < 0) {
 			/* Interrupted by concurrent changes: the kernel is busy, the retry is soon. */
-			log_msg(r == -EINTR ? 7 : 3, "netlink dump: %s", strerror(-r));
+			log_msg(r == -EINTR ? 7 : 3, "netlink dump: %s", log_errno(r));
 			return r;
 		}
 	}
@@ -414,6 +433,104 @@ static int engine_plan(struct rr_engine *e, bool none, struct rr_desired *d, str
 	return r;
 }
 
+/* Run the address map commands that take e->pickup toward want; then it is want, or unknown. */
+static int engine_pickup_run(struct rr_engine *e, const struct pickup_set *old,
+			     struct pickup_set *want, bool add)
+{
+	char *cmds = NULL;
+	int r = pickup_render(old, want, add, &cmds);
+
+	if (r == 0 && cmds)
+		r = e->be.ops->nft_elements(e->be.data, cmds);
+	free(cmds);
+	if (r < 0) {
+		log_error("nft: cannot update the local addresses in table inet %s: %s",
+			  RULESET_TABLE, engine_nft_error(e, r));
+		pickup_set_clear(&e->pickup);
+		return r;
+	}
+	if (!add) {
+		/* What is left: the old elements also wanted (none after a flush). */
+		size_t n = 0;
+
+		for (size_t i = 0; i < want->n; i++)
+			for (size_t j = 0; old->known && j < old->n; j++)
+				if (old->elems[j].mark == want->elems[i].mark &&
+				    rr_addr_eq(&old->elems[j].addr, &want->elems[i].addr))
+					want->elems[n++] = want->elems[i];
+		want->n = n;
+	}
+	pickup_set_clear(&e->pickup);
+	e->pickup = *want;
+	*want = (struct pickup_set){0};
+	return 0;
+}
+
+/*
+ * The table's address maps follow the tracked interfaces' addresses, one
+ * element at a time: deletions before the table's changes (add false; an
+ * element may jump to a chain a delta deletes), additions after (add true).
+ * After a delta every wanted element is added again (nothing happens to
+ * those there, and a delta that fell back to a replacement emptied them).
+ */
+static int engine_pickup(struct rr_engine *e, const struct rr_desired *d, const struct rr_plan *p,
+			 bool add)
+{
+	struct pickup_set want = {0}, none = {.known = true};
+	const struct pickup_set *old = &e->pickup;
+	int r;
+
+	if (!e->be.ops->nft_elements)
+		return 0;
+	if (!d->nft_text || p->nft == RR_NFT_DELETE) {
+		pickup_set_clear(&e->pickup);
+		return 0;
+	}
+	/* A new table got them with it (engine_pickup_with_table). */
+	if (p->nft == RR_NFT_REPLACE)
+		return 0;
+	if (!add && !old->known && p->nft == RR_NFT_KEEP)
+		return 0; /* an unknown map is flushed with the additions */
+	if (add && p->nft == RR_NFT_DELTA)
+		old = &none;
+	if ((r = pickup_desired(e->config, &e->view, &want)) == 0)
+		r = engine_pickup_run(e, old, &want, add);
+	pickup_set_clear(&want);
+	return r;
+}
+
+/*
+ * A new table gets the address elements in its own transaction: the moment
+ * its chains exist (and, on a host where nothing used conntrack before, the
+ * moment conntrack starts tracking and picks every running connection up)
+ * the maps must hold the addresses, or those pickups stay unmarked.
+ */
+static int engine_pickup_with_table(struct rr_engine *e, struct rr_plan *p)
+{
+	struct pickup_set want = {0}, none = {.known = true};
+	char *cmds = NULL, *all = NULL;
+	int r;
+
+	if (!e->be.ops->nft_elements || p->nft != RR_NFT_REPLACE)
+		return 0;
+	if ((r = pickup_desired(e->config, &e->view, &want)) < 0 ||
+	    (r = pickup_render(&none, &want, true, &cmds)) < 0 || !cmds)
+		goto out;
+	if (asprintf(&all, "%s%s", p->nft_commands, cmds) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	free(p->nft_commands);
+	p->nft_commands = all;
+	pickup_set_clear(&e->pickup);
+	e->pickup = want; /* cleared again if the apply fails */
+	want = (struct pickup_set){0};
+out:
+	free(cmds);
+	pickup_set_clear(&want);
+	return r;
+}
+
 /* Plan and apply; none: against nothing (--cleanup). */
 static int engine_converge(struct rr_engine *e, bool none)
 {
@@ -425,7 +542,17 @@ static int engine_converge(struct rr_engine *e, bool none)
 	if (r >= 0) {
 		/* Read, so no longer pending; what the apply changes is marked again there. */
 		e->pending = 0;
-		r = engine_apply(e, &e->be, &d, &p, true);
+		if (!none && (r = engine_pickup_with_table(e, &p)) >= 0)
+			r = engine_pickup(e, &d, &p, false);
+		if (r >= 0)
+			r = engine_apply(e, &e->be, &d, &p, true);
+		if (r >= 0 && !none) {
+			int rp = engine_pickup(e, &d, &p, true);
+
+			r = rp < 0 ? rp : r;
+		}
+		if (r < 0)
+			pickup_set_clear(&e->pickup);
 		if (!none)
 			engine_conflicts(e, &p);
 	}

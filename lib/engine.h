@@ -107,5 +107,9 @@ bool engine_table_relevant(struct rr_engine *e, uint32_t table);
 bool engine_link_relevant(struct rr_engine *e, int ifindex);
 /* nftables transactions of ours so far, to recognise their NEWGEN notifications. */
 uint64_t engine_nft_commits(struct rr_engine *e);
+/* The daemon's table is owned by its netlink socket from now on (nft.h: nft_own). */
+void engine_nft_own(struct rr_engine *e);
+/* Whether it is (false: --once, or a kernel without `flags owner`). */
+bool engine_nft_owned(struct rr_engine *e);
 /* Netlink port id of the command socket, to recognise our own notifications. */
 uint32_t engine_nl_port(struct rr_engine *e);

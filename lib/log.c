@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -112,4 +113,25 @@ void log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_msgv(level, fmt, ap);
 	va_end(ap);
+}
+
+const char *log_errno(int r)
+{
+	static char buf[160];
+	const char *what = NULL;
+
+	switch (-r) {
+	case EPERM:
+		what = "EPERM: needs CAP_NET_ADMIN in this network namespace";
+		break;
+	case EACCES:
+		what = "EACCES: needs CAP_NET_ADMIN and a writable /proc/sys/net";
+		break;
+	case EAFNOSUPPORT:
+	case EPROTONOSUPPORT:
+		what = "the kernel lacks nf_tables or policy routing";
+		break;
+	}
+	snprintf(buf, sizeof(buf), what ? "%s (%s)" : "%s", strerror(-r), what);
+	return buf;
 }

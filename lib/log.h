@@ -20,3 +20,10 @@ void log_msgv(int level, const char *fmt, va_list ap) __attribute__((format(prin
 #define log_notice(...) log_msg(5, __VA_ARGS__)
 #define log_warning(...) log_msg(4, __VA_ARGS__)
 #define log_error(...) log_msg(3, __VA_ARGS__)
+
+/*
+ * strerror(-r) with what it means for replyrouted where that is known
+ * ("Operation not permitted (EPERM: needs CAP_NET_ADMIN)"). The text lives
+ * until the next call.
+ */
+const char *log_errno(int r);

@@ -22,6 +22,12 @@ int ruleset_render(const struct rr_config *c, char **ret)
 		return -errno;
 	fprintf(f, "table inet " RULESET_TABLE " {\n"
 		   "\tcomment \"managed by replyrouted: reply routing by connection mark\"\n"
+		   "\tset ifaces {\n"
+		   "\t\ttype ifname\n"
+		   "\t\telements = {");
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		fprintf(f, "%s \"%s\"", i ? "," : "", c->ifaces[i].name);
+	fprintf(f, " }\n\t}\n"
 		   "\tmap iface_mark {\n"
 		   "\t\ttype ifname : verdict\n"
 		   "\t\telements = {");
@@ -36,20 +42,43 @@ int ruleset_render(const struct rr_config *c, char **ret)
 		fprintf(f, "%s %#x : jump pkt_%#x", i ? "," : "", c->ifaces[i].mark,
 			c->ifaces[i].mark);
 	fprintf(f, " }\n\t}\n"
+		   "\tmap " RULESET_ADDR_MAP4 " {\n\t\ttype ipv4_addr : verdict\n\t}\n"
+		   "\tmap " RULESET_ADDR_MAP6 " {\n\t\ttype ipv6_addr : verdict\n\t}\n"
 		   "\tchain prerouting {\n"
-		   "\t\ttype filter hook prerouting priority mangle; policy accept;\n"
-		   "\t\tct state new iifname vmap @iface_mark\n"
+		   "\t\ttype filter hook prerouting priority " RULESET_PRIORITY "; policy accept;\n"
+		   "\t\tct mark & %#x == 0 jump unmarked_in\n"
+		   "\t\tct state invalid meta l4proto tcp iifname @ifaces fib daddr . iif type local iifname vmap @iface_mark\n"
 		   "\t\tct mark & %#x vmap @mark_restore\n"
 		   "\t}\n"
+		   "\tchain unmarked_in {\n"
+		   "\t\tct state new tcp flags & (syn | ack) != syn fib daddr . iif type != local return\n"
+		   "\t\tct state new iifname vmap @iface_mark\n"
+		   "\t\tct state established ct direction original iifname @ifaces fib daddr . iif type local iifname vmap @iface_mark\n"
+		   "\t}\n"
 		   "\tchain output {\n"
-		   "\t\ttype route hook output priority mangle; policy accept;\n"
+		   "\t\ttype route hook output priority " RULESET_PRIORITY "; policy accept;\n"
+		   "\t\tct mark & %#x == 0 jump unmarked_out\n"
+		   "\t\tct state invalid meta l4proto tcp ip saddr vmap @" RULESET_ADDR_MAP4 "\n"
+		   "\t\tct state invalid meta l4proto tcp ip6 saddr vmap @" RULESET_ADDR_MAP6 "\n"
 		   "\t\tct mark & %#x vmap @mark_restore\n"
+		   "\t}\n"
+		   "\tchain unmarked_out {\n"
+		   "\t\tct state established ct direction reply ip saddr vmap @" RULESET_ADDR_MAP4 "\n"
+		   "\t\tct state established ct direction reply ip6 saddr vmap @" RULESET_ADDR_MAP6 "\n"
+		   "\t\tct state new tcp flags & (syn | ack) != syn ip saddr vmap @" RULESET_ADDR_MAP4 "\n"
+		   "\t\tct state new tcp flags & (syn | ack) != syn ip6 saddr vmap @" RULESET_ADDR_MAP6 "\n"
 		   "\t}\n",
-		c->mask, c->mask);
+		c->mask, c->mask, c->mask, c->mask);
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		uint32_t m = c->ifaces[i].mark;
 
-		fprintf(f, "\tchain ct_%#x {\n\t\tcounter ct mark set ct mark & %#x | %#x\n\t}\n", m, keep, m);
+		/*
+		 * The packet first: for a packet conntrack cannot track (a FIN
+		 * after a flush) only that takes, reading `ct mark` ends the rule.
+		 */
+		fprintf(f, "\tchain ct_%#x {\n\t\tcounter meta mark set meta mark & %#x | %#x "
+			   "ct mark set ct mark & %#x | %#x\n\t}\n",
+			m, keep, m, keep, m);
 		fprintf(f, "\tchain pkt_%#x {\n\t\tmeta mark set meta mark & %#x | %#x\n\t}\n", m,
 			keep, m);
 	}
@@ -132,8 +161,9 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 		const struct ruleset_entry *e = &old->entries[i];
 
 		if (!state_has(&new, e->name, e->mark))
-			fprintf(f, "delete element inet " RULESET_TABLE " iface_mark { \"%s\" }\n",
-				e->name);
+			fprintf(f, "delete element inet " RULESET_TABLE " iface_mark { \"%s\" }\n"
+				   "delete element inet " RULESET_TABLE " ifaces { \"%s\" }\n",
+				e->name, e->name);
 		if (!state_has_mark(&new, e->mark))
 			fprintf(f, "delete element inet " RULESET_TABLE " mark_restore { %#x }\n"
 				   "delete chain inet " RULESET_TABLE " ct_%#x\n"
@@ -146,15 +176,17 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 
 		if (!state_has_mark(old, e->mark))
 			fprintf(f, "add chain inet " RULESET_TABLE " ct_%#x\n"
-				   "add rule inet " RULESET_TABLE " ct_%#x counter ct mark set ct mark & %#x | %#x\n"
+				   "add rule inet " RULESET_TABLE " ct_%#x counter meta mark set meta mark & %#x | %#x "
+				   "ct mark set ct mark & %#x | %#x\n"
 				   "add chain inet " RULESET_TABLE " pkt_%#x\n"
 				   "add rule inet " RULESET_TABLE " pkt_%#x meta mark set meta mark & %#x | %#x\n"
 				   "add element inet " RULESET_TABLE " mark_restore { %#x : jump pkt_%#x }\n",
-				e->mark, e->mark, keep, e->mark, e->mark, e->mark, keep, e->mark, e->mark,
-				e->mark);
+				e->mark, e->mark, keep, e->mark, keep, e->mark, e->mark, e->mark, keep,
+				e->mark, e->mark, e->mark);
 		if (!state_has(old, e->name, e->mark))
-			fprintf(f, "add element inet " RULESET_TABLE " iface_mark { \"%s\" : jump ct_%#x }\n",
-				e->name, e->mark);
+			fprintf(f, "add element inet " RULESET_TABLE " iface_mark { \"%s\" : jump ct_%#x }\n"
+				   "add element inet " RULESET_TABLE " ifaces { \"%s\" }\n",
+				e->name, e->mark, e->name);
 	}
 	ruleset_state_clear(&new);
 	if (fclose(f) != 0) {
@@ -172,8 +204,7 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 int ruleset_replace_commands(const char *text, char **ret)
 {
 	/* Declaring the table first makes the delete valid whether or not it exists. */
-	static const char head[] = "table inet " RULESET_TABLE "\n"
-				   "delete table inet " RULESET_TABLE "\n";
+	static const char head[] = RULESET_REPLACE_HEAD;
 
 	return asprintf(ret, "%s%s", head, text ? text : "") < 0 ? -ENOMEM : 0;
 }

@@ -13,6 +13,17 @@
 
 #define RULESET_TABLE "replyroute"
 #define RULESET_DELETE "delete table inet " RULESET_TABLE "\n"
+/* How ruleset_replace_commands() begins: declared first, so the delete is valid either way. */
+#define RULESET_REPLACE_HEAD "table inet " RULESET_TABLE "\n" RULESET_DELETE
+/*
+ * After iptables' mangle chains (-150), whatever the load order: a whole-mark
+ * writer there (MARK --set-mark) cannot overwrite the bits we set after it,
+ * and our bits are what the re-route and the RPDB see.
+ */
+#define RULESET_PRIORITY "mangle + 1"
+/* Local address -> jump ct_M, filled by the engine from the view (pickup.h). */
+#define RULESET_ADDR_MAP4 "addr_mark4"
+#define RULESET_ADDR_MAP6 "addr_mark6"
 
 /* The table's text, or *ret = NULL when nothing is configured. */
 int ruleset_render(const struct rr_config *c, char **ret);

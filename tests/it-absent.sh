@@ -82,6 +82,12 @@ src_valid_mark_is() {
 NFT2=$(cat <<'EOF'
 table inet replyroute {
 	comment "managed by replyrouted: reply routing by connection mark"
+	set ifaces {
+		type ifname
+		elements = { "eth1",
+			     "eth2" }
+	}
+
 	map iface_mark {
 		type ifname : verdict
 		elements = { "eth1" : jump ct_0x1,
@@ -93,19 +99,44 @@ table inet replyroute {
 		elements = { 0x00000001 : jump pkt_0x1, 0x00000002 : jump pkt_0x2 }
 	}
 
+	map addr_mark4 {
+		type ipv4_addr : verdict
+	}
+
+	map addr_mark6 {
+		type ipv6_addr : verdict
+	}
+
 	chain prerouting {
-		type filter hook prerouting priority mangle; policy accept;
-		ct state new iifname vmap @iface_mark
+		type filter hook prerouting priority mangle + 1; policy accept;
+		ct mark & 0x000000ff == 0x00000000 jump unmarked_in
+		ct state invalid meta l4proto tcp iifname @ifaces fib daddr . iif type local iifname vmap @iface_mark
 		ct mark & 0x000000ff vmap @mark_restore
+	}
+
+	chain unmarked_in {
+		ct state new tcp flags != syn / syn,ack fib daddr . iif type != local return
+		ct state new iifname vmap @iface_mark
+		ct state established ct direction original iifname @ifaces fib daddr . iif type local iifname vmap @iface_mark
 	}
 
 	chain output {
-		type route hook output priority mangle; policy accept;
+		type route hook output priority mangle + 1; policy accept;
+		ct mark & 0x000000ff == 0x00000000 jump unmarked_out
+		ct state invalid meta l4proto tcp ip saddr vmap @addr_mark4
+		ct state invalid meta l4proto tcp ip6 saddr vmap @addr_mark6
 		ct mark & 0x000000ff vmap @mark_restore
 	}
 
+	chain unmarked_out {
+		ct state established ct direction reply ip saddr vmap @addr_mark4
+		ct state established ct direction reply ip6 saddr vmap @addr_mark6
+		ct state new tcp flags != syn / syn,ack ip saddr vmap @addr_mark4
+		ct state new tcp flags != syn / syn,ack ip6 saddr vmap @addr_mark6
+	}
+
 	chain ct_0x1 {
-		counter ct mark set ct mark & 0xffffff01 | 0x00000001
+		counter meta mark set meta mark & 0xffffff01 | 0x00000001 ct mark set ct mark & 0xffffff01 | 0x00000001
 	}
 
 	chain pkt_0x1 {
@@ -113,7 +144,7 @@ table inet replyroute {
 	}
 
 	chain ct_0x2 {
-		counter ct mark set ct mark & 0xffffff02 | 0x00000002
+		counter meta mark set meta mark & 0xffffff02 | 0x00000002 ct mark set ct mark & 0xffffff02 | 0x00000002
 	}
 
 	chain pkt_0x2 {

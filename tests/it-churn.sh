@@ -149,14 +149,15 @@ echo "$start $now $b $n" >"$out.tmp" && mv "$out.tmp" "$out"
 EOF
 
 # The four disruptions; each returns non-zero if a step failed.
-KINDS=("nft flush ruleset" "nft delete table" "rename eth1 away and back" "eth1 deleted and created again")
+KINDS=("nft flush ruleset" "nft delete table (refused: owned)" "rename eth1 away and back" "eth1 deleted and created again")
 
 disrupt_flush() {
 	in_ns host nft flush ruleset
 }
 
+# The table is owned by the daemon: another process's delete is refused.
 disrupt_delete() {
-	in_ns host nft delete table inet replyroute
+	! in_ns host nft delete table inet replyroute 2>/dev/null && rr_nft_owned
 }
 
 # src_valid_mark reset, then renamed away and back while down: its address

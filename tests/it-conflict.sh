@@ -42,7 +42,7 @@ WAIT=15
 PORT=21
 RULE="priority 1000 fwmark 0x1/0xff lookup 100 proto 205"
 TABLE100=$(rr_want_table4 eth1 203.0.113.2 203.0.113.1 203.0.113.0/24)
-STATUS_OK="eth1: 203.0.113.2 via 203.0.113.1, table 100"
+STATUS_OK="eth1: 203.0.113.2 via 203.0.113.1, table 100; nft table owned"
 
 converged() { rr_converged "$TABLE100"; }
 

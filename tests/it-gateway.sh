@@ -57,7 +57,7 @@ marked_via() {
 expect_ok "before: ping to eth1 fails" ping_fails mon "$HOST_ETH1_ADDR"
 rr_start -v
 expect_ok "READY=1, gateway learned from main" poll 5 notified_exactly \
-	"READY=1 | STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100"
+	"READY=1 | STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100; nft table owned"
 expect_eq "rules, exactly" "$RULES1" "$(rr_rules -4)"
 expect_eq "table 100 with the learned gateway" "$(table100 203.0.113.1)" "$(table 100)"
 works "learned gateway"
@@ -67,7 +67,7 @@ ip -n "$NS_HOST" route del default via 203.0.113.1 dev eth1 || fail "delete old 
 ip -n "$NS_HOST" route replace default via 203.0.113.254 dev eth1 proto dhcp metric 100 ||
 	fail "DHCP default"
 converge "DHCP renew: table 100's default follows to .254" "$(table100 203.0.113.254)" table 100
-expect_ok "DHCP renew: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.254, table 100"
+expect_ok "DHCP renew: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.254, table 100; nft table owned"
 marked_via "DHCP renew" 203.0.113.254
 works "DHCP renew"
 # The same in place: one RTM_NEWROUTE that replaces, no deletion.
@@ -112,7 +112,7 @@ rr_barrier
 expect_eq "defaults via eth0, in table 300, unreachable: ignored" \
 	"$(table100 203.0.113.253)" "$(table 100)"
 expect_ok "ignored defaults: STATUS unchanged" \
-	notify_status_is "eth1: 203.0.113.2 via 203.0.113.253, table 100"
+	notify_status_is "eth1: 203.0.113.2 via 203.0.113.253, table 100; nft table owned"
 works "ignored defaults"
 ip -n "$NS_HOST" route del default via 192.0.2.1 dev eth0 metric 1
 ip -n "$NS_HOST" route del default table 300
@@ -128,7 +128,7 @@ ip -n "$NS_HOST" route del default via 203.0.113.253 dev eth1 metric 50 ||
 expect_eq "(no default left in main)" "" "$(defaults)"
 converge "no gateway: table 100 holds eth1's prefix only" "$CONNECTED" table 100
 expect_eq "no gateway: the rules stay" "$RULES1" "$(rr_rules -4)"
-expect_ok "no gateway: STATUS says so" poll 5 notify_status_is "eth1: 203.0.113.2 no gateway, table 100"
+expect_ok "no gateway: STATUS says so" poll 5 notify_status_is "eth1: 203.0.113.2 no gateway, table 100; nft table owned"
 expect_eq "no gateway: --dry-run's status says so" "eth1: 203.0.113.2 no gateway, table 100" \
 	"$(dry_status)"
 expect_ok "no gateway: a marked reply to mon falls through to main (eth0)" eval \
@@ -143,7 +143,7 @@ expect_ok "no gateway: management still works" tcp_ok mon host "$HOST_ETH0_ADDR"
 ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 proto dhcp metric 100 ||
 	fail "default via .1 back"
 converge "gateway back: table 100 converged" "$(table100 203.0.113.1)" table 100
-expect_ok "gateway back: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
+expect_ok "gateway back: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100; nft table owned"
 works "gateway back"
 
 # 7. A /32 lease with the gateway outside it: onlink. Deleting the /24 drops
@@ -154,7 +154,7 @@ ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 onlink proto dhcp me
 	fail "onlink default"
 converge "/32 lease: onlink default, no connected route for a /32" \
 	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2 onlink" table 100
-expect_ok "/32 lease: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100"
+expect_ok "/32 lease: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100; nft table owned"
 marked_via "/32 lease" 203.0.113.1
 works "/32 lease"
 ip -n "$NS_HOST" addr del 203.0.113.2/32 dev eth1 || fail "delete the /32"
@@ -184,7 +184,7 @@ notify_mark
 kill -HUP "$RR_PID"
 P2P_STATUS="eth1: 203.0.113.2 via 203.0.113.1, table 100; eth2: 198.18.0.2 point-to-point, table 101"
 expect_ok "p2p: READY=1 after the reload, STATUS says point-to-point" poll 5 notified_exactly \
-	"READY=1 | STATUS=$P2P_STATUS"
+	"READY=1 | STATUS=$P2P_STATUS; nft table owned"
 expect_eq "p2p: the rules of both" "$(rr_want_rules "eth1 0x1 100" "eth2 0x2 101")" "$(rr_rules -4)"
 converge "p2p: table 101 has default dev eth2, scope link, and eth2's peer route" \
 	"default dev eth2 proto 205 scope link src 198.18.0.2
@@ -245,7 +245,7 @@ printf '\n[Interface]\nName=tun0\nTable=102\nMark=0x3\n' >>"$CONF"
 notify_mark
 kill -HUP "$RR_PID"
 expect_ok "tun: READY=1 after the reload, STATUS says point-to-point" poll 5 notified_exactly \
-	"READY=1 | STATUS=$P2P_STATUS; tun0: 198.18.1.2 point-to-point, table 102"
+	"READY=1 | STATUS=$P2P_STATUS; tun0: 198.18.1.2 point-to-point, table 102; nft table owned"
 converge "tun: table 102 has default dev tun0, no connected route for the /32" \
 	"default dev tun0 proto 205 scope link src 198.18.1.2" table 102
 expect_eq "tun: the rules of all three" \

@@ -56,7 +56,7 @@ expect_ok "before: IPv6 management TCP works" tcp_ok mon host "$HOST_ETH0_ADDR6"
 # 2. The daemon fixes both, with exactly the designed state.
 rr_start -v
 expect_ok "READY=1 with both families in STATUS" poll 5 notified_exactly \
-	"READY=1 | STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100"
+	"READY=1 | STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100; nft table owned"
 expect_eq "IPv6 rules, exactly" "$RULE6" "$(rr_rules -6)"
 expect_eq "IPv4 rules, exactly" "$RULE4" "$(rr_rules -4)"
 expect_eq "IPv6 table 100: default, eth1's /64 only, no fe80::/64" "$TABLE6" "$(table -6)"
@@ -83,7 +83,7 @@ expect_eq "main has only the RA default" \
 converge "link-local gateway: table 100's default follows, without onlink" \
 	"$(table6 "$HOST_ETH1_ADDR6" fe80::1)" table -6
 expect_eq "link-local gateway: STATUS" \
-	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via fe80::1, table 100" "$(notify_status)"
+	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via fe80::1, table 100; nft table owned" "$(notify_status)"
 expect_ok "link-local gateway: marked replies go via fe80::1" eval \
 	"in_ns host ip -6 route get $MON_ADDR6 from $HOST_ETH1_ADDR6 mark 0x1 | grep -q 'via fe80::1 dev eth1 table 100'"
 expect_ok "link-local gateway: IPv6 ping works" ping_ok mon "$HOST_ETH1_ADDR6"
@@ -126,7 +126,7 @@ poll 5 eval "! ra_default" || fail "the kernel kept the default route of a leavi
 converge "router gone: table 100 keeps eth1's IPv6 prefix only" \
 	"$(table6 "$HOST_ETH1_ADDR6" none | grep -v '^default')" table -6
 expect_ok "router gone: STATUS says IPv6 has no gateway" poll 5 notify_status_is \
-	"eth1: $V4, $HOST_ETH1_ADDR6 no gateway, table 100"
+	"eth1: $V4, $HOST_ETH1_ADDR6 no gateway, table 100; nft table owned"
 expect_eq "router gone: the IPv6 rules stay" "$RULE6" "$(rr_rules -6)"
 expect_ok "router gone: IPv6 ping from mon fails (falls through to main)" \
 	ping_fails mon "$HOST_ETH1_ADDR6"
@@ -153,13 +153,13 @@ rr_barrier
 expect_eq "tentative $NEW6: source stays the deprecated $HOST_ETH1_ADDR6" "$TABLE6" "$(table -6)"
 expect_eq "tentative $NEW6: no route uses it" "" "$(ours_with_src "$NEW6")"
 expect_eq "tentative $NEW6: STATUS still names $HOST_ETH1_ADDR6" \
-	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$(notify_status)"
+	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100; nft table owned" "$(notify_status)"
 expect_ok "(the address was still tentative when checked)" addr_has host "$NEW6" tentative
 poll 15 addr_ready host "$NEW6" || fail "DAD of $NEW6 did not complete"
 converge "DAD done: source switches to $NEW6" "$(table6 "$NEW6" "$HOST_ETH1_GW6")" table -6
 expect_eq "DAD done: rules unchanged" "$RULE6" "$(rr_rules -6)"
 expect_ok "DAD done: STATUS names $NEW6" poll 5 notify_status_is \
-	"eth1: $V4, $NEW6 via $HOST_ETH1_GW6, table 100"
+	"eth1: $V4, $NEW6 via $HOST_ETH1_GW6, table 100; nft table owned"
 expect_ok "new address: IPv6 ping works" ping_ok mon "$NEW6"
 expect_ok "new address: IPv6 TCP works" tcp_ok mon host "$NEW6" 21
 
@@ -171,7 +171,7 @@ addr_has host "$HOST_ETH1_ADDR6" tentative || fail "$HOST_ETH1_ADDR6 is not tent
 converge "only a tentative address: no IPv6 rules" "" rr_rules -6
 converge "only a tentative address: no IPv6 route in table 100" "" table -6
 expect_ok "only a tentative address: STATUS without IPv6" poll 5 notify_status_is \
-	"eth1: $V4, table 100"
+	"eth1: $V4, table 100; nft table owned"
 expect_eq "only a tentative address: IPv4 rules kept" "$RULE4" "$(rr_rules -4)"
 expect_eq "only a tentative address: IPv4 routes kept" "$TABLE4" "$(table -4)"
 expect_ok "(the address was still tentative when checked)" \
@@ -180,7 +180,7 @@ poll 15 addr_ready host "$HOST_ETH1_ADDR6" || fail "DAD of $HOST_ETH1_ADDR6 did 
 converge "DAD done: IPv6 rules back" "$RULE6" rr_rules -6
 converge "DAD done: IPv6 table 100 as at the start" "$TABLE6" table -6
 expect_ok "DAD done: STATUS with IPv6 again" poll 5 notify_status_is \
-	"eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100"
+	"eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100; nft table owned"
 expect_ok "DAD done: IPv6 TCP works" tcp_ok mon host "$HOST_ETH1_ADDR6" 21
 
 # 5. An address whose DAD failed is never used: rtr holds it already. With
@@ -196,7 +196,7 @@ rr_barrier
 expect_eq "dadfailed $DUP6: table 100 unchanged" "$TABLE6" "$(table -6)"
 expect_eq "dadfailed $DUP6: no route of ours uses it" "" "$(ours_with_src "$DUP6")"
 expect_eq "dadfailed $DUP6: STATUS names $HOST_ETH1_ADDR6" \
-	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100" "$(notify_status)"
+	"STATUS=eth1: $V4, $HOST_ETH1_ADDR6 via $HOST_ETH1_GW6, table 100; nft table owned" "$(notify_status)"
 expect_ok "dadfailed $DUP6: IPv6 TCP to $HOST_ETH1_ADDR6 works" \
 	tcp_ok mon host "$HOST_ETH1_ADDR6" 21
 ip -n "$NS_HOST" addr del "$HOST_ETH1_ADDR6/64" dev eth1 || fail "delete $HOST_ETH1_ADDR6"

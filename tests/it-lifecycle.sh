@@ -19,7 +19,7 @@ write_conf 100
 our_routes() { rr_table "$1" -4 | grep 'proto 205'; }
 notify_listen
 
-STATUS1="STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100"
+STATUS1="STATUS=eth1: 203.0.113.2 via 203.0.113.1, table 100; nft table owned"
 READY1="READY=1 | $STATUS1"
 
 # 1. Start: READY=1 after the first apply, with the per-interface STATUS.
@@ -60,7 +60,7 @@ expect_ok "bad reload: traffic still works" ping_ok mon "$HOST_ETH1_ADDR"
 # The failure stays in STATUS while the old config runs, whatever else changes.
 ip -n "$NS_HOST" link set eth1 down
 expect_ok "bad reload: STATUS keeps the failure when the interfaces change" \
-	poll 5 notify_status_is "reload failed: $CONF:4: Mark=0: must not be zero; running: eth1: link down"
+	poll 5 notify_status_is "reload failed: $CONF:4: Mark=0: must not be zero; running: eth1: link down; nft table owned"
 ip -n "$NS_HOST" link set eth1 up
 ip -n "$NS_HOST" route replace default via "$HOST_ETH1_GW" dev eth1
 poll 5 link_up host eth1 || fail "eth1 did not come back"
@@ -79,25 +79,31 @@ expect_fail "SIGTERM: nft table removed" rr_nft
 expect_eq "SIGTERM: src_valid_mark restored" 0 "$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark)"
 
 # 5. Crash safety: after SIGKILL a new start converges without touching what
-#    is already right: no rtnetlink event, nft table not replaced.
+#    is already right: no rtnetlink event. The nft table is owned by the
+#    daemon's netlink socket: the kernel removes it with the process, and
+#    each start installs it again.
 rr_start
 poll 5 notified "$READY1" || fail "daemon did not start"
 stop_bg "$RR_PID" KILL >/dev/null
-HANDLES=$(rr_nft -a)
 mon_start
 mon_mark
 for i in 1 2 3; do
 	notify_mark
 	rr_start
 	expect_ok "restart $i after SIGKILL: READY" poll 5 notified "$READY1"
+	expect_ok "restart $i: the nft table is back, owned" rr_nft_owned
 	stop_bg "$RR_PID" KILL >/dev/null
+	expect_fail "restart $i: SIGKILL took the owned nft table along" rr_nft
 done
 mon_sync
 expect_eq "restarts: no rule or route deleted or added" "" "$(mon_ip_events)"
-expect_eq "restarts: nft table not replaced" "$HANDLES" "$(rr_nft -a)"
 expect_eq "restarts: exactly the rules of eth1" \
 	"$(rr_want_rules "eth1 0x1 100")" "$(rr_rules -4)"
+notify_mark
+rr_start
+poll 5 notified "$READY1" || fail "daemon did not start again"
 expect_ok "restarts: traffic works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
+stop_bg "$RR_PID" KILL >/dev/null
 
 # 6. Leftovers of a run with another config are removed at start.
 write_conf 300

@@ -144,8 +144,10 @@ for i in eth1 eth2 eth3; do
 	traffic_ok "$i" "three interfaces"
 done
 traffic_fails eth4 "three interfaces (eth4 untracked)"
-expect_eq "nft: prerouting has 2 rules, whatever the number of interfaces" 2 "$(nft_rules prerouting)"
-expect_eq "nft: output has 1 rule" 1 "$(nft_rules output)"
+expect_eq "nft: prerouting has 3 rules, whatever the number of interfaces" 3 "$(nft_rules prerouting)"
+expect_eq "nft: output has 4 rules" 4 "$(nft_rules output)"
+expect_eq "nft: unmarked_in has 3 rules" 3 "$(nft_rules unmarked_in)"
+expect_eq "nft: unmarked_out has 4 rules" 4 "$(nft_rules unmarked_out)"
 expect_eq "nft: iface_mark holds the 3 interfaces" \
 	"$(want_elems iface_mark eth1 eth2 eth3)" "$(nft_elems iface_mark)"
 expect_eq "nft: mark_restore holds the 3 marks" \
@@ -179,8 +181,8 @@ expect_eq "add eth4: nft: nothing deleted (REQUIRED: incremental nft update)" ""
 	"$(mon_nft_events | grep -E '^(delete|destroy)')"
 expect_eq "add eth4: nft: only eth4's objects added (REQUIRED: incremental nft update)" "" \
 	"$(mon_nft_events | grep -vE 'eth4|0x4\b|0x00000004')"
-expect_eq "nft: prerouting still has 2 rules" 2 "$(nft_rules prerouting)"
-expect_eq "nft: output still has 1 rule" 1 "$(nft_rules output)"
+expect_eq "nft: prerouting still has 3 rules" 3 "$(nft_rules prerouting)"
+expect_eq "nft: output still has 4 rules" 4 "$(nft_rules output)"
 expect_eq "nft: iface_mark holds the 4 interfaces" \
 	"$(want_elems iface_mark eth1 eth2 eth3 eth4)" "$(nft_elems iface_mark)"
 expect_eq "nft: mark_restore holds the 4 marks" \
@@ -206,8 +208,8 @@ expect_eq "remove eth2: nft: nothing added (REQUIRED: incremental nft update)" "
 	"$(mon_nft_events | grep -vE '^(delete|destroy)')"
 expect_eq "remove eth2: nft: only eth2's objects deleted (REQUIRED: incremental nft update)" "" \
 	"$(mon_nft_events | grep -vE 'eth2|0x2\b|0x00000002')"
-expect_eq "nft: prerouting still has 2 rules" 2 "$(nft_rules prerouting)"
-expect_eq "nft: output still has 1 rule" 1 "$(nft_rules output)"
+expect_eq "nft: prerouting still has 3 rules" 3 "$(nft_rules prerouting)"
+expect_eq "nft: output still has 4 rules" 4 "$(nft_rules output)"
 expect_eq "nft: iface_mark holds eth1, eth3, eth4" \
 	"$(want_elems iface_mark eth1 eth3 eth4)" "$(nft_elems iface_mark)"
 expect_eq "nft: mark_restore holds their marks" \

@@ -160,10 +160,39 @@ rr_table() {
 }
 
 # rr_nft [NFT-OPTS...]: replyroute's nft table in host (e.g. -a for handles),
-# without the counters' values (-s).
+# without what depends on the run rather than the config: the counters'
+# values (-s), the owner ("flags
+# owner" and its "# progname" comment: the daemon's table is owned, --once's
+# is not; rr_nft_owned tells) and the local addresses the daemon keeps in the
+# maps addr_mark4/6 (they follow the topology; rr_nft_addrs lists them).
 # shellcheck disable=SC2120 # the arguments are optional
 rr_nft() {
-	in_ns host nft -s "$@" list table inet replyroute
+	local out
+	out=$(in_ns host nft -s "$@" list table inet replyroute) || return
+	awk '
+		/^\tmap addr_mark[46] \{/ { inmap = 1 }
+		inmap && /^\t\telements = / { skip = 1 }
+		/^\t}$/ { inmap = skip = 0 }
+		/^\tflags owner$/ { owned = 1; next }
+		owned && !gap && /^$/ { gap = 1; next }  # nft adds one after the comment then
+		skip { next }
+		{ sub(/ # progname .*$/, ""); print }' <<<"$out"
+}
+
+# rr_nft_owned: host's table inet replyroute is declared with "flags owner".
+rr_nft_owned() {
+	in_ns host nft list table inet replyroute | grep -qx $'\tflags owner'
+}
+
+# rr_nft_addrs: the elements of addr_mark4 and addr_mark6, one per line
+# ("203.0.113.2 : jump ct_0x1"), sorted.
+rr_nft_addrs() {
+	local m
+	for m in addr_mark4 addr_mark6; do
+		in_ns host nft -j list map inet replyroute "$m" |
+			jq -r '.nftables[].map.elem // empty | .[] |
+				"\(.[0]) : jump \(.[1].jump.target)"'
+	done | sort
 }
 
 # rr_converged TABLE100: replyrouted ($RR_PID) runs and host holds exactly the
@@ -182,6 +211,62 @@ rr_converged() {
 		{ echo "nft:"; diff <(echo "$RR_SEED_NFT") <(echo "$got"); bad=1; }
 	got=$(sysctl_get host net.ipv4.conf.eth1.src_valid_mark 2>&1)
 	[[ $got == 1 ]] || { echo "eth1 src_valid_mark: $got"; bad=1; }
+	return "$bad"
+}
+
+# rr_settle: a barrier for the daemon $RR_PID, started with -v: SIGHUP, then
+# wait for that reload's reconcile, which reads everything again (every event
+# sent before is in its view). It logs "reloading FILE" and changes nothing
+# when the config did not change.
+rr_settle() {
+	local n
+	n=$(grep -c 'reloading ' "$RR_LOG")
+	kill -HUP "$RR_PID" || return
+	poll 5 _rr_reloaded "$((n + 1))" >/dev/null
+}
+
+# _rr_reloaded N: the daemon logged the reconcile of its Nth reload.
+_rr_reloaded() {
+	awk -v n="$1" '/reloading /{ c++ } c >= n && /reconcile \(dirty/{ f = 1 } END { exit !f }' \
+		"$RR_LOG"
+}
+
+# Running downloads from host to mon through eth1 (mon -> 203.0.113.2 arrives
+# on eth1): dl_serve starts a server on host's eth1 address that sends each
+# client DL_CHUNKS chunks of 64 KiB, DL_PACE seconds apart (a download that is
+# still running while the test disturbs it); dl_start N starts N clients in
+# mon; dl_done TIMEOUT waits for them and prints one line per download that
+# did not get every byte. DL_PORT is the server's port.
+DL_CHUNKS=30 DL_PACE=0.1 DL_PORT=8021
+dl_serve() {
+	start_bg host socat "TCP4-LISTEN:$DL_PORT,bind=$HOST_ETH1_ADDR,reuseaddr,fork" \
+		SYSTEM:"for i in \$(seq $DL_CHUNKS); do head -c 65536 /dev/zero; sleep $DL_PACE; done"
+	poll 3 _rr_listening host tcp "$DL_PORT" "$BG_PID" >/dev/null || fail "download server"
+}
+
+dl_start() {
+	local i
+	_rr_dl=()
+	for ((i = 0; i < $1; i++)); do
+		start_bg mon sh -c "socat -u TCP4:$HOST_ETH1_ADDR:$DL_PORT STDOUT | wc -c"
+		_rr_dl+=("$BG_PID:$BG_LOG")
+	done
+	# Running: every client has its connection.
+	poll 5 _rr_dl_running "$1" >/dev/null || fail "downloads did not start"
+}
+
+_rr_dl_running() {
+	(($(in_ns mon ss -H -t -n state established "dport = :$DL_PORT" | wc -l) >= $1))
+}
+
+dl_done() {
+	local d pid log got want=$((DL_CHUNKS * 65536)) bad=0 end=$((SECONDS + $1))
+	for d in "${_rr_dl[@]}"; do
+		pid=${d%%:*} log=${d#*:}
+		wait_bg "$pid" "$((end > SECONDS ? end - SECONDS : 1))" >/dev/null
+		got=$(tail -n 1 "$log")
+		[[ $got == "$want" ]] || { echo "download $pid: $got of $want bytes"; bad=1; }
+	done
 	return "$bad"
 }
 

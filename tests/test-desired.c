@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "desired.h"
+#include "pickup.h"
 #include "plan.h"
 #include "ruleset.h"
 #include "check.h"
@@ -491,7 +492,13 @@ static void test_ruleset(void)
 	/* Bits outside the mask are kept. */
 	CHECK(strstr(text, "ct mark set ct mark & 0xffff00ff | 0x200"));
 	CHECK(strstr(text, "meta mark set meta mark & 0xffff00ff | 0x100"));
-	CHECK(strstr(text, "type route hook output priority mangle"));
+	/* After iptables' mangle (-150), whichever was loaded first. */
+	CHECK(strstr(text, "type filter hook prerouting priority mangle + 1;"));
+	CHECK(strstr(text, "type route hook output priority mangle + 1;"));
+	/* Unmarked connections only are looked at for pickups, by interface and by address. */
+	CHECK(strstr(text, "ct mark & 0xff00 == 0 jump unmarked_in"));
+	CHECK(strstr(text, "ct mark & 0xff00 == 0 jump unmarked_out"));
+	CHECK(strstr(text, "elements = { \"eth1\", \"eth2\" }"));
 	free(text);
 	c.n_ifaces = 0;
 	CHECK(ruleset_render(&c, &text) == 0 && text == NULL);
@@ -512,6 +519,8 @@ static void test_ruleset_delta(void)
 	ics[1] = ics[2];
 	CHECK(ruleset_render_delta(&old, &c, &d) == 0 && d);
 	CHECK(d && strstr(d, "delete element inet replyroute iface_mark { \"eth2\" }"));
+	CHECK(d && strstr(d, "delete element inet replyroute ifaces { \"eth2\" }"));
+	CHECK(d && strstr(d, "add element inet replyroute ifaces { \"eth3\" }"));
 	CHECK(d && strstr(d, "delete chain inet replyroute ct_0x2"));
 	CHECK(d && strstr(d, "add element inet replyroute iface_mark { \"eth3\" : jump ct_0x3 }"));
 	CHECK(d && strstr(d, "add rule inet replyroute pkt_0x3 meta mark set meta mark & 0xffffff00 | 0x3"));
@@ -521,6 +530,47 @@ static void test_ruleset_delta(void)
 	c.mask = 0xff00;
 	CHECK(ruleset_render_delta(&old, &c, &d) == -EINVAL);
 	ruleset_state_clear(&old);
+}
+
+/* The address maps: tracked interfaces' own addresses, element by element. */
+static void test_pickup(void)
+{
+	struct rr_iface_conf ic = iface("eth1", 100, 0x1);
+	struct rr_config c = config1(&ic);
+	struct rr_view v = {0};
+	struct pickup_set old = {0}, want = {0};
+	char *cmds = NULL;
+
+	seed_view(&v);
+	addr_add(&v, 3, "2001:db8:113::2", 64, 0);
+	addr_add(&v, 3, "fe80::2", 64, 0);
+	v.addrs[v.n_addrs - 1].scope = RT_SCOPE_LINK;
+	/* The same address on eth0 too: no evidence of one interface. */
+	addr_add(&v, 3, "198.18.0.9", 24, 0);
+	addr_add(&v, 2, "198.18.0.9", 24, 0);
+	CHECK(pickup_desired(&c, &v, &want) == 0 && want.n == 2);
+	/* Not known yet: a flush, then all of them. */
+	CHECK(pickup_render(&old, &want, true, &cmds) == 0 && cmds);
+	CHECK(cmds && strcmp(cmds, "flush map inet replyroute addr_mark4\n"
+				   "flush map inet replyroute addr_mark6\n"
+				   "add element inet replyroute addr_mark4 { 203.0.113.2 : jump ct_0x1 }\n"
+				   "add element inet replyroute addr_mark6 { 2001:db8:113::2 : jump ct_0x1 }\n") == 0);
+	free(cmds);
+	/* Known: only what changed, deletions apart from additions. */
+	old = want;
+	want = (struct pickup_set){0};
+	v.addrs[1].local = A("203.0.113.3");
+	CHECK(pickup_desired(&c, &v, &want) == 0 && want.n == 2);
+	CHECK(pickup_render(&old, &want, false, &cmds) == 0 && cmds &&
+	      strcmp(cmds, "delete element inet replyroute addr_mark4 { 203.0.113.2 }\n") == 0);
+	free(cmds);
+	CHECK(pickup_render(&old, &want, true, &cmds) == 0 && cmds &&
+	      strcmp(cmds, "add element inet replyroute addr_mark4 { 203.0.113.3 : jump ct_0x1 }\n") == 0);
+	free(cmds);
+	CHECK(pickup_render(&want, &want, true, &cmds) == 0 && !cmds);
+	pickup_set_clear(&old);
+	pickup_set_clear(&want);
+	view_clear(&v);
 }
 
 static void test_assign_tables(void)
@@ -662,5 +712,6 @@ int main(void)
 	test_ruleset();
 	test_ruleset_delta();
 	test_assign_tables();
+	test_pickup();
 	return check_done("desired/plan");
 }

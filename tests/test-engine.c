@@ -261,11 +261,13 @@ static void test_nft_delta_and_replace(void)
 	engine_set_config(e, config(two));
 	CHECK(engine_reconcile(e, 0) == 1);
 	CALLS(&rec, "nft add chain inet replyroute ct_0x2\n"
-		    "nft add rule inet replyroute ct_0x2 counter ct mark set ct mark & 0xffffff00 | 0x2\n"
+		    "nft add rule inet replyroute ct_0x2 counter meta mark set meta mark & 0xffffff00 | 0x2 "
+		    "ct mark set ct mark & 0xffffff00 | 0x2\n"
 		    "nft add chain inet replyroute pkt_0x2\n"
 		    "nft add rule inet replyroute pkt_0x2 meta mark set meta mark & 0xffffff00 | 0x2\n"
 		    "nft add element inet replyroute mark_restore { 0x2 : jump pkt_0x2 }\n"
-		    "nft add element inet replyroute iface_mark { \"eth2\" : jump ct_0x2 }\n");
+		    "nft add element inet replyroute iface_mark { \"eth2\" : jump ct_0x2 }\n"
+		    "nft add element inet replyroute ifaces { \"eth2\" }\n");
 	/* Unchanged and intact: nothing, even when told to look. */
 	CHECK(engine_reconcile(e, RR_DIRTY_NFT) == 0);
 	CALLS(&rec, "");
