@@ -500,6 +500,7 @@ int daemon_run(struct rr_engine *e, const char *config_path)
 	daemon_ready(&d);
 	log_info("ready: %s", engine_status(e));
 	cli_audit_log(engine_config(e));
+	malloc_trim(0); /* the audit read the whole nft ruleset and more: none of it stays */
 
 	r = sd_event_loop(d.event);
 	if (r >= 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "audit.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
@@ -329,67 +330,173 @@ static int audit_marks(const struct audit_facts *f, struct audit_report *r)
 	return 0;
 }
 
-/* An IPv4 prefix that global addresses of interfaces i and j share, if any. */
-static bool audit_shared_subnet(const struct audit_facts *f, size_t i, size_t j, char *buf,
-				size_t len)
+/* A global IPv4 address of a present tracked interface (its index in the config). */
+struct arp_addr {
+	uint32_t addr; /* host order */
+	unsigned plen;
+	size_t iface;
+};
+
+struct arp_pair {
+	size_t i, j; /* i < j */
+	uint32_t net;
+	unsigned plen;
+};
+
+static int arp_addr_cmp(const void *a, const void *b)
 {
-	const struct rr_view *v = &f->k->view;
-	const struct rr_link *a = view_link_by_name(v, f->config->ifaces[i].name);
-	const struct rr_link *b = view_link_by_name(v, f->config->ifaces[j].name);
+	const struct arp_addr *x = a, *y = b;
 
-	for (size_t x = 0; a && b && x < v->n_addrs; x++) {
-		const struct rr_ifaddr *p = &v->addrs[x];
-
-		if (p->ifindex != a->ifindex || p->local.family != AF_INET ||
-		    p->scope != RT_SCOPE_UNIVERSE)
-			continue;
-		for (size_t y = 0; y < v->n_addrs; y++) {
-			const struct rr_ifaddr *q = &v->addrs[y];
-			unsigned plen = p->prefixlen < q->prefixlen ? p->prefixlen : q->prefixlen;
-			struct rr_addr net = p->local;
-			char s[INET6_ADDRSTRLEN];
-
-			if (q->ifindex != b->ifindex || q->local.family != AF_INET ||
-			    !rr_addr_in_prefix(&q->local, &p->local, plen))
-				continue;
-			rr_addr_mask(&net, plen);
-			snprintf(buf, len, "%s/%u", rr_addr_str(&net, s, sizeof(s)), plen);
-			return true;
-		}
-	}
-	return false;
+	return (x->addr > y->addr) - (x->addr < y->addr);
 }
 
-static int audit_arp(const struct audit_facts *f, size_t i, struct audit_report *r)
+static int arp_pair_cmp(const void *a, const void *b)
 {
-	struct audit_warning *w;
-	char net[64], subject[96];
+	const struct arp_pair *x = a, *y = b;
 
-	for (size_t j = i + 1; j < f->config->n_ifaces; j++) {
-		const struct audit_iface *a = &f->ifs[i], *b = &f->ifs[j];
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return (x->j > y->j) - (x->j < y->j);
+}
 
-		if (!a->present || !b->present || !audit_shared_subnet(f, i, j, net, sizeof(net)))
+static int name_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rr_link *const *)a)[0]->name,
+		      ((const struct rr_link *const *)b)[0]->name);
+}
+
+/* The addresses of the present tracked interfaces, sorted: by config index via the link's name. */
+static size_t arp_addrs(const struct audit_facts *f, struct arp_addr *out)
+{
+	const struct rr_view *v = &f->k->view;
+	size_t n = 0, nl = 0;
+	const struct rr_link **links = malloc((v->n_links + 1) * sizeof(*links));
+	int *iface_of = NULL; /* by link position */
+	int max_index = 0;
+
+	if (!links)
+		return 0;
+	for (size_t i = 0; i < v->n_links; i++) {
+		links[nl++] = &v->links[i];
+		max_index = v->links[i].ifindex > max_index ? v->links[i].ifindex : max_index;
+	}
+	qsort(links, nl, sizeof(*links), name_ptr_cmp);
+	iface_of = malloc(((size_t)max_index + 1) * sizeof(*iface_of));
+	if (!iface_of) {
+		free(links);
+		return 0;
+	}
+	for (int i = 0; i <= max_index; i++)
+		iface_of[i] = -1;
+	for (size_t i = 0; i < f->config->n_ifaces; i++) {
+		struct rr_link key = {0}, *kp = &key;
+		const struct rr_link **l;
+
+		if (!f->ifs[i].present)
 			continue;
-		if (audit_max(a->arp_ignore) && audit_max(a->arp_announce) &&
-		    audit_max(b->arp_ignore) && audit_max(b->arp_announce))
+		snprintf(key.name, sizeof(key.name), "%s", f->config->ifaces[i].name);
+		l = bsearch(&kp, links, nl, sizeof(*links), name_ptr_cmp);
+		if (l && (*l)->ifindex > 0)
+			iface_of[(*l)->ifindex] = (int)i;
+	}
+	for (size_t x = 0; x < v->n_addrs; x++) {
+		const struct rr_ifaddr *p = &v->addrs[x];
+
+		if (p->local.family != AF_INET || p->scope != RT_SCOPE_UNIVERSE || p->ifindex <= 0 ||
+		    p->ifindex > max_index || iface_of[p->ifindex] < 0)
 			continue;
-		AUDIT_TEXT(subject, "%s %s", VALUE_NAME_SHOWN(f->config->ifaces[i].name),
-			   VALUE_NAME_SHOWN(f->config->ifaces[j].name));
-		if (!(w = audit_add(r, "arp", subject)))
-			return -ENOMEM;
-		AUDIT_TEXT(w->message, "%s and %s share %s with arp_ignore=%d/%d and "
+		out[n++] = (struct arp_addr){ntohl(p->local.v4.s_addr), p->prefixlen,
+					     (size_t)iface_of[p->ifindex]};
+	}
+	free(iface_of);
+	free(links);
+	qsort(out, n, sizeof(*out), arp_addr_cmp);
+	return n;
+}
+
+static uint32_t prefix_mask(unsigned plen)
+{
+	return plen == 0 ? 0 : plen >= 32 ? UINT32_MAX : ~(UINT32_MAX >> plen);
+}
+
+/*
+ * Two tracked interfaces with addresses in one IPv4 subnet (the shorter of
+ * their prefixes): each address's own prefix is a range of the sorted
+ * addresses, so the pairs cost n log n, not n^2 per interface.
+ */
+static int audit_arp(const struct audit_facts *f, struct audit_report *r)
+{
+	const struct rr_view *v = &f->k->view;
+	struct arp_addr *a = calloc(v->n_addrs + 1, sizeof(*a));
+	struct arp_pair *pairs = NULL;
+	size_t n = a ? arp_addrs(f, a) : 0, n_pairs = 0, cap = 0;
+	int ret = a ? 0 : -ENOMEM;
+
+	for (size_t x = 0; x < n && ret == 0; x++) {
+		uint32_t mask = prefix_mask(a[x].plen), net = a[x].addr & mask;
+		struct arp_addr key = {.addr = net};
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (arp_addr_cmp(&a[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t y = lo; y < n && (a[y].addr & mask) == net; y++) {
+			struct arp_pair *p;
+
+			if (a[y].iface == a[x].iface || a[y].plen < a[x].plen)
+				continue;
+			if (n_pairs == cap) {
+				cap = cap ? 2 * cap : 16;
+				if (!(p = realloc(pairs, cap * sizeof(*pairs)))) {
+					ret = -ENOMEM;
+					break;
+				}
+				pairs = p;
+			}
+			pairs[n_pairs++] = (struct arp_pair){
+				a[x].iface < a[y].iface ? a[x].iface : a[y].iface,
+				a[x].iface < a[y].iface ? a[y].iface : a[x].iface, net, a[x].plen};
+		}
+	}
+	if (n_pairs)
+		qsort(pairs, n_pairs, sizeof(*pairs), arp_pair_cmp);
+	for (size_t k = 0; k < n_pairs && ret == 0; k++) {
+		const struct audit_iface *ai = &f->ifs[pairs[k].i], *bj = &f->ifs[pairs[k].j];
+		const char *ni = f->config->ifaces[pairs[k].i].name, *nj = f->config->ifaces[pairs[k].j].name;
+		struct audit_warning *w;
+		char subject[96], net[INET6_ADDRSTRLEN];
+		struct in_addr in = {.s_addr = htonl(pairs[k].net)};
+
+		/* The first subnet found for a pair stands for it. */
+		if (k && !arp_pair_cmp(&pairs[k - 1], &pairs[k]))
+			continue;
+		if (audit_max(ai->arp_ignore) && audit_max(ai->arp_announce) &&
+		    audit_max(bj->arp_ignore) && audit_max(bj->arp_announce))
+			continue;
+		inet_ntop(AF_INET, &in, net, sizeof(net));
+		AUDIT_TEXT(subject, "%s %s", VALUE_NAME_SHOWN(ni), VALUE_NAME_SHOWN(nj));
+		if (!(w = audit_add(r, "arp", subject))) {
+			ret = -ENOMEM;
+			break;
+		}
+		AUDIT_TEXT(w->message, "%s and %s share %s/%u with arp_ignore=%d/%d and "
 			   "arp_announce=%d/%d: each answers ARP for the other's address, so "
 			   "traffic for one arrives on the other (ARP flux)",
-			   VALUE_NAME_SHOWN(f->config->ifaces[i].name),
-			   VALUE_NAME_SHOWN(f->config->ifaces[j].name), net, audit_max(a->arp_ignore),
-			   audit_max(b->arp_ignore), audit_max(a->arp_announce),
-			   audit_max(b->arp_announce));
+			   VALUE_NAME_SHOWN(ni), VALUE_NAME_SHOWN(nj), net, pairs[k].plen,
+			   audit_max(ai->arp_ignore), audit_max(bj->arp_ignore),
+			   audit_max(ai->arp_announce), audit_max(bj->arp_announce));
 		AUDIT_TEXT(w->fix, "sysctl net.ipv4.conf.%s.arp_ignore=1 net.ipv4.conf.%s.arp_announce=2 "
-			   "and the same for %s", VALUE_NAME_SHOWN(f->config->ifaces[i].name),
-			   VALUE_NAME_SHOWN(f->config->ifaces[i].name),
-			   VALUE_NAME_SHOWN(f->config->ifaces[j].name));
+			   "and the same for %s", VALUE_NAME_SHOWN(ni), VALUE_NAME_SHOWN(ni),
+			   VALUE_NAME_SHOWN(nj));
 	}
-	return 0;
+	free(a);
+	free(pairs);
+	return ret;
 }
 
 static int audit_udp(const struct audit_facts *f, struct audit_report *r)
@@ -422,7 +529,7 @@ int audit_check(const struct audit_facts *f, struct audit_report *ret)
 	} per_iface[] = {
 		{audit_rp_filter, true},     {audit_networkd, true},	   {audit_nm, false},
 		{audit_shadow, false},	     {audit_foreign_routes, false}, {audit_forwarding, true},
-		{audit_notrack, false},	     {audit_arp, true},	   {audit_fib, false},
+		{audit_notrack, false},	     {audit_fib, false},
 	};
 	size_t n = f->config ? f->config->n_ifaces : 0;
 	int r = 0;
@@ -432,6 +539,8 @@ int audit_check(const struct audit_facts *f, struct audit_report *ret)
 		for (size_t c = 0; c < sizeof(per_iface) / sizeof(per_iface[0]) && r >= 0; c++)
 			if (f->ifs[i].present || !per_iface[c].present)
 				r = per_iface[c].fn(f, i, ret);
+	if (r >= 0 && n)
+		r = audit_arp(f, ret);
 	if (r >= 0 && n)
 		r = audit_marks(f, ret);
 	if (r >= 0 && n)

@@ -454,10 +454,8 @@ static int engine_pickup_run(struct rr_engine *e, const struct pickup_set *old,
 		size_t n = 0;
 
 		for (size_t i = 0; i < want->n; i++)
-			for (size_t j = 0; old->known && j < old->n; j++)
-				if (old->elems[j].mark == want->elems[i].mark &&
-				    rr_addr_eq(&old->elems[j].addr, &want->elems[i].addr))
-					want->elems[n++] = want->elems[i];
+			if (old->known && pickup_has(old, &want->elems[i]))
+				want->elems[n++] = want->elems[i];
 		want->n = n;
 	}
 	pickup_set_clear(&e->pickup);

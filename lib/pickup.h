@@ -34,9 +34,11 @@ struct pickup_set {
 	bool known;
 };
 
-/* The elements c's interfaces in v call for. */
+/* The elements c's interfaces in v call for, sorted (by address, then mark). */
 int pickup_desired(const struct rr_config *c, const struct rr_view *v, struct pickup_set *ret);
 void pickup_set_clear(struct pickup_set *s);
+/* Whether s (sorted, as pickup_desired makes it) holds e. */
+bool pickup_has(const struct pickup_set *s, const struct pickup_elem *e);
 
 /*
  * The commands that take the maps from old toward new: the deletions (add
