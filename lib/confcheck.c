@@ -39,7 +39,7 @@ static void parser_auto_marks(struct parser *p)
 	for (size_t i = 0; i < c->n_ifaces; i++) {
 		struct rr_iface_conf *ifc = &c->ifaces[i];
 
-		if (!ifc->mark_auto)
+		if (!ifc->mark_auto || ifc->pattern)
 			continue;
 		for (; m; m = uset_mask_next(c->mask, m)) {
 			while (k < n_used && used[k] < m)
@@ -179,6 +179,17 @@ void parser_check(struct parser *p)
 
 		if (!info->priority)
 			ifc->priority = c->priority;
+		/* A pattern's interfaces each get their own mark and table, and learn their gateway. */
+		if (ifc->pattern && info->mark)
+			parser_error(p, info->mark, "Mark= cannot go with a pattern Name=: each "
+				     "matching interface gets a mark of its own");
+		if (ifc->pattern && info->table)
+			parser_error(p, info->table, "Table= cannot go with a pattern Name=: each "
+				     "matching interface gets a table of its own");
+		if (ifc->pattern && (info->gateway4 || info->gateway6))
+			parser_error(p, info->gateway4 ? info->gateway4 : info->gateway6,
+				     "Gateway= cannot go with a pattern Name=: each matching "
+				     "interface learns its own");
 	}
 	parser_duplicates(p);
 	parser_auto_marks(p);

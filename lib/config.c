@@ -243,7 +243,11 @@ static void parser_interface(struct parser *p, const char *key, const char *valu
 	if (strcmp(key, "Name") == 0) {
 		if (!parser_set_once(p, key, &info->name))
 			return;
-		why = value_ifname_invalid(value);
+		/* A shell glob: the kernel's rules for the name, and no quote or backslash. */
+		ifc->pattern = value[strcspn(value, "*?[")] != '\0';
+		why = ifc->pattern ? value_ifname_kernel_invalid(value) : value_ifname_invalid(value);
+		if (!why && ifc->pattern && value[strcspn(value, "\"\\")])
+			why = "quotes and backslashes cannot be matched in nftables";
 		if (why) {
 			char shown[4 * CONFIG_LINE_MAX + 1];
 
@@ -659,6 +663,11 @@ void config_free(struct rr_config *c)
 {
 	if (!c)
 		return;
+	if (c->base) {
+		free(c->ifaces);
+		free(c);
+		return;
+	}
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	for (size_t i = 0; c->origins && i < c->n_ifaces; i++)

@@ -24,7 +24,8 @@ struct rr_iface_conf {
 	struct rr_addr gateway6; /* family 0: learned */
 	bool source_rules;
 	bool table_auto; /* Table= omitted: allocated at run time (desired_assign_tables) */
-	bool mark_auto;  /* Mark= omitted: allocated at load time */
+	bool mark_auto;  /* Mark= omitted: allocated at load time (a pattern's: per interface) */
+	bool pattern;    /* Name= is a shell glob: expand.h makes one interface per match */
 	unsigned line; /* line of the [Interface] header, for messages */
 };
 
@@ -46,6 +47,8 @@ struct rr_config {
 	 */
 	char *global_origin;
 	char **origins;
+	/* An expanded config (expand.h): its own ifaces, everything else base's. */
+	const struct rr_config *base;
 };
 
 /* Where automatic table numbers start. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "expand.h"
 #include "pickup.h"
 #include "plan.h"
 #include "statefile.h"
@@ -41,7 +42,11 @@ struct iface_track {
 };
 
 struct rr_engine {
-	struct rr_config *config; /* immutable; NULL: nothing configured */
+	struct rr_config *config; /* immutable; NULL: nothing configured; base's expansion with patterns */
+	struct rr_config *base;   /* as loaded */
+	struct rr_alloc alloc;    /* what the names a pattern matched got (expand.h) */
+	bool alloc_loaded;
+	bool alloc_warned;
 	uint32_t *tables;         /* per configured interface: configured or allocated (0: not yet) */
 	bool all_allocated;       /* no 0 in tables */
 	uint32_t *in_use;         /* tables replyroute may touch, sorted (engine_tables_in_use) */

@@ -3,6 +3,7 @@
 #include "vindex.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,10 @@ void engine_free(struct rr_engine *e)
 {
 	if (!e)
 		return;
-	config_free(e->config);
+	if (e->config != e->base)
+		config_free(e->config);
+	config_free(e->base);
+	alloc_clear(&e->alloc);
 	backend_close(&e->be);
 	view_clear(&e->view);
 	ruleset_state_clear(&e->nft_record);
@@ -73,8 +77,12 @@ void engine_free(struct rr_engine *e)
 
 void engine_set_config(struct rr_engine *e, struct rr_config *c)
 {
-	config_free(e->config);
+	if (e->config != e->base)
+		config_free(e->config);
+	config_free(e->base);
 	free(e->tables);
+	e->base = c;
+	/* With patterns: expanded at each look at the links (engine_expand). */
 	e->config = c;
 	/* Allocations live here, not in the config: they are found again at the next reconcile. */
 	e->tables = c ? calloc(c->n_ifaces + 1, sizeof(*e->tables)) : NULL;
@@ -82,7 +90,7 @@ void engine_set_config(struct rr_engine *e, struct rr_config *c)
 		/* Without the table array nothing can be computed: keep nothing configured. */
 		log_error("out of memory, dropping the configuration");
 		config_free(c);
-		e->config = NULL;
+		e->config = e->base = NULL;
 	}
 	/* Configured tables now; Table= omitted: 0 until allocated (desired_assign_tables). */
 	for (size_t i = 0; i < engine_n_ifaces(e); i++)
@@ -132,10 +140,19 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The ifindexes of the links that carry a configured name, after links were read. */
+/* Whether a pattern section of the config as loaded matches name. */
+static bool engine_pattern_matches(const struct rr_engine *e, const char *name)
+{
+	for (size_t i = 0; e->base && i < e->base->n_ifaces; i++)
+		if (e->base->ifaces[i].pattern && fnmatch(e->base->ifaces[i].name, name, 0) == 0)
+			return true;
+	return false;
+}
+
+/* The ifindexes of the links that carry a configured name or match a pattern, after links were read. */
 static int engine_tracked_links(struct rr_engine *e)
 {
-	size_t n = engine_n_ifaces(e), k = 0;
+	size_t n = e->base ? e->base->n_ifaces : 0, k = 0, m = 0;
 	const char **names = malloc((n + 1) * sizeof(*names));
 	int *t = malloc((e->view.n_links + 1) * sizeof(*t));
 
@@ -145,12 +162,14 @@ static int engine_tracked_links(struct rr_engine *e)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
-		names[i] = e->config->ifaces[i].name;
-	qsort(names, n, sizeof(*names), name_cmp);
+		if (!e->base->ifaces[i].pattern)
+			names[m++] = e->base->ifaces[i].name;
+	qsort(names, m, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < e->view.n_links; i++) {
 		const char *name = e->view.links[i].name;
 
-		if (n && bsearch(&name, names, n, sizeof(*names), name_cmp))
+		if ((m && bsearch(&name, names, m, sizeof(*names), name_cmp)) ||
+		    engine_pattern_matches(e, name))
 			t[k++] = e->view.links[i].ifindex;
 	}
 	qsort(t, k, sizeof(*t), int_cmp);
@@ -387,6 +406,94 @@ static int engine_assign_tables(struct rr_engine *e)
 	return r > 0 ? engine_tables_in_use(e) : 0;
 }
 
+/* Whether two configs track the same names in the same order. */
+static bool same_names(const struct rr_config *a, const struct rr_config *b)
+{
+	if (a->n_ifaces != b->n_ifaces)
+		return false;
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		if (strcmp(a->ifaces[i].name, b->ifaces[i].name) || a->ifaces[i].mark != b->ifaces[i].mark)
+			return false;
+	return true;
+}
+
+/*
+ * Patterns: one interface per matching link (expand.h), its mark kept in the
+ * state directory. A new expansion keeps each name's table.
+ */
+static int engine_expand(struct rr_engine *e)
+{
+	struct rr_config *x;
+	uint32_t *tables;
+	int r;
+
+	if (!config_has_patterns(e->base))
+		return 0;
+	if (!e->alloc_loaded) {
+		if ((r = alloc_load(alloc_state_dir(), &e->alloc)) < 0)
+			log_warning("cannot read %s/" RR_ALLOC_FILE ": %s; interfaces a pattern matches "
+				    "may get other marks and tables than before", alloc_state_dir(),
+				    strerror(-r));
+		e->alloc_loaded = true;
+	}
+	if ((r = expand_config(e->base, &e->view, &e->alloc, &x)) < 0)
+		return r;
+	if (e->config != e->base && same_names(x, e->config)) {
+		config_free(x);
+		return 0;
+	}
+	if (!(tables = calloc(x->n_ifaces + 1, sizeof(*tables)))) {
+		config_free(x);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < x->n_ifaces; i++) {
+		const struct rr_iface_conf *ic = &x->ifaces[i];
+		const struct rr_alloc_entry *a = alloc_find(&e->alloc, ic->name);
+
+		if (!ic->table_auto)
+			tables[i] = ic->table;
+		for (size_t j = 0; !tables[i] && j < engine_n_ifaces(e); j++)
+			if (!strcmp(e->config->ifaces[j].name, ic->name) &&
+			    e->config->ifaces[j].mark == ic->mark)
+				tables[i] = e->tables[j];
+		if (!tables[i] && a && a->mark == ic->mark)
+			tables[i] = a->table;
+	}
+	if (e->config != e->base)
+		config_free(e->config);
+	free(e->tables);
+	e->config = x;
+	e->tables = tables;
+	return engine_tables_in_use(e);
+}
+
+/* The tables allocated for names a pattern matched: kept with their marks. */
+static void engine_alloc_tables(struct rr_engine *e)
+{
+	for (size_t i = 0; e->config != e->base && i < engine_n_ifaces(e); i++) {
+		struct rr_alloc_entry *a = alloc_find(&e->alloc, e->config->ifaces[i].name);
+
+		if (a && a->mark == e->config->ifaces[i].mark && e->tables[i] &&
+		    a->table != e->tables[i]) {
+			a->table = e->tables[i];
+			e->alloc.dirty = true;
+		}
+	}
+}
+
+static void engine_alloc_save(struct rr_engine *e)
+{
+	int r;
+
+	if (!e->alloc.dirty)
+		return;
+	if ((r = alloc_save(alloc_state_dir(), &e->alloc)) < 0 && !e->alloc_warned)
+		log_warning("cannot write %s/" RR_ALLOC_FILE ": %s; interfaces a pattern matches may "
+			    "get other marks and tables after a restart", alloc_state_dir(),
+			    strerror(-r));
+	e->alloc_warned = r < 0;
+}
+
 /* What should be there; none: the empty desired state of --cleanup. */
 static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret)
 {
@@ -394,8 +501,9 @@ static int engine_desired(struct rr_engine *e, bool none, struct rr_desired *ret
 
 	if (none)
 		return desired_compute(NULL, NULL, &e->view, RR_PROTO, NULL, 0, ret);
-	if ((r = engine_assign_tables(e)) < 0)
+	if ((r = engine_expand(e)) < 0 || (r = engine_assign_tables(e)) < 0)
 		return r;
+	engine_alloc_tables(e);
 	r = desired_compute(e->config, e->tables, &e->view, RR_PROTO, e->sticky, e->n_sticky, ret);
 	if (r < 0) {
 		log_error("computing desired state: %s", strerror(-r));
@@ -553,6 +661,8 @@ static int engine_converge(struct rr_engine *e, bool none)
 			pickup_set_clear(&e->pickup);
 		if (!none)
 			engine_conflicts(e, &p);
+		if (r >= 0 && !none)
+			engine_alloc_save(e);
 	}
 	/* Any failure: the next reconcile reads and checks everything. */
 	if (r < 0)

@@ -7,7 +7,27 @@
  */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <inttypes.h>
+
+/* An interface name that a pattern also matches: the first section wins (said, not an error). */
+static void printconf_overlaps(const struct rr_config *c, size_t i, FILE *out)
+{
+	const struct rr_iface_conf *ifc = &c->ifaces[i];
+
+	for (size_t j = 0; j < c->n_ifaces; j++) {
+		const struct rr_iface_conf *o = &c->ifaces[j];
+
+		if (j == i || ifc->pattern == o->pattern)
+			continue;
+		/* One is a name, the other a pattern that matches it. */
+		if (fnmatch(ifc->pattern ? ifc->name : o->name, ifc->pattern ? o->name : ifc->name, 0))
+			continue;
+		fprintf(out, "# also %s Name=%s: the first section wins (%s)\n",
+			ifc->pattern ? "matches" : "matched by", o->name,
+			i < j ? "this one" : "that one");
+	}
+}
 
 void config_print(const struct rr_config *c, FILE *out)
 {
@@ -26,6 +46,13 @@ void config_print(const struct rr_config *c, FILE *out)
 		if (c->origins)
 			fprintf(out, "# %s\n", c->origins[i]);
 		fprintf(out, "[Interface]\nName=%s\n", ifc->name);
+		printconf_overlaps(c, i, out);
+		if (ifc->pattern) {
+			fprintf(out, "# a pattern: every matching interface is tracked, with a mark and "
+				     "a table of its own, kept in the state directory\nPriority=%" PRIu32
+				     "\nSourceRules=%s\n", ifc->priority, ifc->source_rules ? "yes" : "no");
+			continue;
+		}
 		if (ifc->table_auto)
 			fprintf(out, "# Table= allocated at run time, from %u\n", RR_AUTO_TABLE_BASE);
 		else

@@ -5,6 +5,7 @@
  * a kernel view by hand and compares the whole list of recorded calls.
  */
 #include <errno.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +284,91 @@ static void test_nft_delta_and_replace(void)
 	done(e, &rec);
 }
 
+/* The rules of the recorder's kernel that look up a table by mark (not iif): "MARK TABLE" lines. */
+static char *mark_tables(const struct recorder *rec)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (size_t i = 0; f && i < rec->kernel.n_rules; i++) {
+		const struct rr_rule *r = &rec->kernel.rules[i];
+
+		if (r->action == FR_ACT_TO_TBL && !r->iifname[0] && r->fwmark && !r->src.family)
+			fprintf(f, "%#x %u\n", r->fwmark, r->table);
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/*
+ * A pattern: each matching link tracked with a mark and a table of its own;
+ * one appearing changes the nft table by a delta; after a restart (a reboot:
+ * nothing left in the kernel) each name gets what it had, from the state
+ * directory.
+ */
+static void test_pattern(void)
+{
+	static const char conf[] = "[Interface]\nName=wan*\n"
+				   "[Interface]\nName=eth1\nTable=100\nMark=0x1\n";
+	char alloc_dir[64], *calls, *before;
+	struct recorder rec;
+	struct rr_engine *e;
+
+	snprintf(alloc_dir, sizeof(alloc_dir), "%s/state", statedir);
+	setenv("STATE_DIRECTORY", alloc_dir, 1);
+	seed(&rec);
+	recorder_link(&rec, 5, "wan2", UP);
+	recorder_addr(&rec, 5, "198.18.2.2/24");
+	recorder_default(&rec, 5, "198.18.2.1");
+	recorder_link(&rec, 6, "wan1", UP);
+	recorder_addr(&rec, 6, "198.18.1.2/24");
+	e = engine(&rec, conf);
+	CHECK(engine_reconcile(e, 0) > 0);
+	free(recorder_take(&rec));
+	/* Names in order get the lowest free marks (0x1 is eth1's) and tables from 1000. */
+	before = mark_tables(&rec);
+	CHECK(before && strstr(before, "0x1 100\n") && strstr(before, "0x2 1000\n") &&
+	      strstr(before, "0x3 1001\n"));
+	CHECK(engine_config(e)->n_ifaces == 3);
+	/* wan3 appears: elements and chains added, the table not replaced. */
+	recorder_link(&rec, 7, "wan3", UP);
+	recorder_addr(&rec, 7, "198.18.3.2/24");
+	CHECK(engine_reconcile(e, RR_DIRTY_LINKS) > 0);
+	calls = recorder_take(&rec);
+	CHECK(strstr(calls, "nft add element inet replyroute iface_mark { \"wan3\" : jump ct_0x4 }") != NULL);
+	CHECK(strstr(calls, "nft replace") == NULL);
+	CHECK(strstr(calls, "ip rule add priority 1000 fwmark 0x4/0xff lookup 1002") != NULL);
+	free(calls);
+	free(before);
+	before = mark_tables(&rec);
+	engine_free(e);
+	/* A reboot: the kernel has none of it; names come back in another order. */
+	rec.kernel.n_rules = 0;
+	rec.kernel.n_routes = 0;
+	rec.nft_present = false;
+	clear_statedir();
+	for (size_t i = 0; i < rec.kernel.n_links; i++)
+		if (!strcmp(rec.kernel.links[i].name, "wan1"))
+			rec.kernel.links[i].flags = 0; /* down: tracked, not active */
+	recorder_addr(&rec, 5, "198.18.2.2/24"); /* the prefix routes in main, again */
+	recorder_addr(&rec, 6, "198.18.1.2/24");
+	recorder_addr(&rec, 7, "198.18.3.2/24");
+	recorder_addr(&rec, 3, "203.0.113.2/24");
+	e = engine(&rec, conf);
+	CHECK(engine_reconcile(e, 0) > 0);
+	free(recorder_take(&rec));
+	calls = mark_tables(&rec);
+	/* wan1 is down (no rule), wan2 and wan3 kept theirs. */
+	CHECK(calls && strstr(calls, "0x3 1001\n") && strstr(calls, "0x4 1002\n") &&
+	      !strstr(calls, "0x2 "));
+	free(calls);
+	free(before);
+	done(e, &rec);
+	unsetenv("STATE_DIRECTORY");
+}
+
 /*
  * The saved src_valid_mark follows the interface, not its name: two tracked
  * names swapped keep theirs, and a tracked interface renamed away gets its own
@@ -464,6 +550,7 @@ int main(void)
 		return 99;
 	log_max_level = getenv("RR_TEST_VERBOSE") ? 7 : 2;
 	test_apply_order();
+	test_pattern();
 	test_address_change_is_replace();
 	test_exists_and_gone_converge();
 	test_failure_then_partial_success();
