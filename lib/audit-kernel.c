@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "expand.h"
 #include "value.h"
 
 const char *audit_root = "";
@@ -436,8 +438,45 @@ static int audit_tables(const struct rr_config *c, uint32_t **ret, size_t *n)
 	return 0;
 }
 
+/* A link that two sections take (a name and a pattern, or two patterns): the first wins. */
+static int audit_overlaps(const struct rr_config *c, const struct rr_view *v,
+			  struct audit_report *r)
+{
+	const struct rr_config *b = c->base ? c->base : c;
+
+	if (!config_has_patterns(b))
+		return 0;
+	for (size_t i = 0; i < v->n_links; i++) {
+		const char *name = v->links[i].name;
+		const struct rr_iface_conf *first = NULL;
+
+		for (size_t j = 0; j < b->n_ifaces; j++) {
+			const struct rr_iface_conf *ic = &b->ifaces[j];
+			struct audit_warning *w;
+			char shown[VALUE_NAME_ESCAPED];
+
+			if (ic->pattern ? fnmatch(ic->name, name, 0) : strcmp(ic->name, name))
+				continue;
+			if (!first) {
+				first = ic;
+				continue;
+			}
+			if (!(w = audit_add(r, "overlap", value_name_escape(name, shown, sizeof(shown)))))
+				return -ENOMEM;
+			snprintf(w->message, sizeof(w->message),
+				 "%s is taken by Name=%s (line %u) and also matches Name=%s (line %u): "
+				 "the first section wins", shown, first->name, first->line, ic->name,
+				 ic->line);
+			snprintf(w->fix, sizeof(w->fix), "narrow the pattern, or remove one of the "
+				 "sections, so that one section takes %s", shown);
+		}
+	}
+	return 0;
+}
+
 int audit_run(const struct rr_config *c, struct audit_report *ret)
 {
+	struct rr_config *x = NULL;
 	struct inspect k;
 	struct audit_facts f;
 	uint32_t *tables;
@@ -454,9 +493,24 @@ int audit_run(const struct rr_config *c, struct audit_report *ret)
 	free(tables);
 	if (r < 0)
 		return r;
-	if ((r = audit_collect(c, &k, &f)) >= 0)
+	/* Patterns: the interfaces they match, with what the state directory gave them. */
+	if (config_has_patterns(c) && !c->base) {
+		struct rr_alloc a = {0};
+
+		(void)alloc_load(alloc_state_dir(), &a);
+		r = expand_config(c, &k.view, &a, &x);
+		alloc_clear(&a);
+		if (r < 0) {
+			inspect_clear(&k);
+			return r;
+		}
+	}
+	if ((r = audit_collect(x ? x : c, &k, &f)) >= 0)
 		r = audit_check(&f, ret);
+	if (r >= 0)
+		r = audit_overlaps(c, &k.view, ret);
 	audit_facts_clear(&f);
 	inspect_clear(&k);
+	config_free(x);
 	return r;
 }

@@ -15,8 +15,8 @@
 
 #define AUDIT_TEXT(buf, ...) snprintf((buf), sizeof(buf), __VA_ARGS__)
 
-static struct audit_warning *audit_add(struct audit_report *r, const char *check,
-				       const char *subject)
+struct audit_warning *audit_add(struct audit_report *r, const char *check,
+				const char *subject)
 {
 	struct audit_warning *w = realloc(r->w, (r->n + 1) * sizeof(*w));
 

@@ -80,6 +80,8 @@ struct audit_report {
 };
 
 int audit_check(const struct audit_facts *f, struct audit_report *ret);
+/* One more warning in r, its check and subject set, the rest empty; NULL: out of memory. */
+struct audit_warning *audit_add(struct audit_report *r, const char *check, const char *subject);
 void audit_report_free(struct audit_report *r);
 int audit_print(const struct audit_report *r, bool json, FILE *out);
 

@@ -75,7 +75,22 @@ expect_ok "eth1 back: traffic works" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 stop_bg "$RR_PID" TERM >/dev/null
 expect_eq "stopped: no rule left" "" "$(rr_rules)"
 
-# 5. Mark= with a pattern: an error with its line.
+# 5. A link two sections take: --check -v and --audit say which wins.
+rr_conf <<'EOF2'
+[Interface]
+Name=eth[1-9]
+
+[Interface]
+Name=eth1
+Table=100
+Mark=0x10
+EOF2
+expect_ok "--check -v: the name is also matched by the pattern" eval \
+	'rr --check -v 2>&1 | grep -qx "# also matched by Name=eth\[1-9\]: the first section wins (that one)"'
+expect_ok "--audit: eth1 taken by the pattern, also matches Name=eth1" eval \
+	'rr --audit 2>&1 | grep -q "overlap: eth1: eth1 is taken by Name=eth\[1-9\] (line 1) and also matches Name=eth1 (line 4)"'
+
+# 6. Mark= with a pattern: an error with its line.
 rr_conf <<'EOF2'
 [Interface]
 Name=wan*
