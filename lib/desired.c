@@ -179,7 +179,7 @@ static int iface_routes(struct rr_desired *d, struct rr_iface_status *st, const 
 	const struct rr_iface_conf *ic = st->conf;
 	const struct rr_addr *cgw = fi ? &ic->gateway6 : &ic->gateway4;
 	const struct rr_route *routers[MAX_ROUTERS], *m;
-	size_t n_routers = 0, prefixes = d->want.n_routes;
+	size_t n_routers = 0, prefixes = d->want.n_routes, first, n;
 	struct rr_route r;
 	uint32_t metric = 0;
 	int ret;
@@ -190,6 +190,27 @@ static int iface_routes(struct rr_desired *d, struct rr_iface_status *st, const 
 		r = *base;
 		r.dst = m->dst;
 		r.dst_len = m->dst_len;
+		r.scope = base->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+		if ((ret = add_route(&d->want, &r)) < 0)
+			return ret;
+	}
+	/*
+	 * And the prefix of each address the kernel gives one (not noprefixroute):
+	 * it announces the address before it adds that route, so the first look
+	 * after an address change already has it (the copy above dedups it).
+	 */
+	n = vindex_addrs(x, link->ifindex, &first);
+	for (size_t k = first; k < first + n; k++) {
+		const struct rr_ifaddr *a = &x->v->addrs[x->addrs[k]];
+		unsigned bits = base->family == AF_INET ? 32 : 128;
+
+		if (a->local.family != base->family || !ifaddr_usable(a) ||
+		    (a->flags & IFA_F_NOPREFIXROUTE) || (!a->peer.family && a->prefixlen >= bits))
+			continue;
+		r = *base;
+		r.dst = a->peer.family ? a->peer : a->local;
+		r.dst_len = a->peer.family ? (uint8_t)bits : a->prefixlen;
+		rr_addr_mask(&r.dst, r.dst_len);
 		r.scope = base->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
 		if ((ret = add_route(&d->want, &r)) < 0)
 			return ret;
