@@ -175,8 +175,13 @@ static int daemon_reconcile(struct daemon *d, unsigned dirty)
 	/* From the loop's wake-up: reading the notifications counts too. */
 	sd_event_now(d->event, CLOCK_MONOTONIC, &t0);
 	r = engine_reconcile(d->engine, dirty);
-	/* A reconcile's working memory (dumps, the plan, nft's parse) goes back to the system. */
-	malloc_trim(0);
+	/*
+	 * A large reconcile's working memory (dumps, the plan, nft's parse of a
+	 * big table) goes back to the system; not after each small one, whose
+	 * pages would only be faulted in again by the next.
+	 */
+	if (r > 32)
+		malloc_trim(0);
 	t1 = now_usec();
 	log_debug("reconcile (dirty %#x): %d change(s) in %llu us", dirty, r,
 		  (unsigned long long)(t1 - t0));

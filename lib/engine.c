@@ -647,11 +647,24 @@ static int engine_converge(struct rr_engine *e, bool none)
 	r = engine_plan(e, none, &d, &p);
 	if (r >= 0) {
 		/* Read, so no longer pending; what the apply changes is marked again there. */
+		/*
+		 * The address maps' stale elements go before a change of the table
+		 * (they may jump to a chain it deletes); with the table kept, after
+		 * the routes and rules, so that an address change reaches the
+		 * routing first.
+		 */
+		bool early = p.nft != RR_NFT_KEEP;
+
 		e->pending = 0;
-		if (!none && (r = engine_pickup_with_table(e, &p)) >= 0)
+		if (!none && (r = engine_pickup_with_table(e, &p)) >= 0 && early)
 			r = engine_pickup(e, &d, &p, false);
 		if (r >= 0)
 			r = engine_apply(e, &e->be, &d, &p, true);
+		if (r >= 0 && !none && !early) {
+			int rp = engine_pickup(e, &d, &p, false);
+
+			r = rp < 0 ? rp : r;
+		}
 		if (r >= 0 && !none) {
 			int rp = engine_pickup(e, &d, &p, true);
 
