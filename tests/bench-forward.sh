@@ -64,6 +64,8 @@ poll 5 eval "ip netns exec '$(ns_name sv)' ss -Hltn 'sport = :5201' | grep -q ."
 start_bg rt "$REPLYROUTED" -c "$CONF"
 RR_PID=$BG_PID
 poll 60 eval "ip -n '$NS_RT' route show table $((1000 + N)) | grep -q default" || fail "not installed"
+# The anchor goes in last: every rule is there.
+poll 60 eval "ip -n '$NS_RT' rule | grep -q 'nop proto'" || fail "rules not installed"
 
 # pps CLIENT_NS [iperf3 args]: packets per second received, median of three 3 s runs.
 pps() {
