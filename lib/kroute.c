@@ -2,6 +2,7 @@
 #include "kroute.h"
 
 #include "rr-build.h"
+#include "uset.h"
 
 #include <errno.h>
 #include <linux/fib_rules.h>
@@ -29,16 +30,7 @@ struct rr_kroute {
 	 * every dump request. NULL where the kernel has no strict checking.
 	 */
 	struct nl_sock *strict_sk;
-	int last_errno; /* the kernel's own error of the last request; libnl folds them */
 };
-
-static int kr_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	struct rr_kroute *n = arg;
-
-	n->last_errno = e->error;
-	return NL_STOP;
-}
 
 int kr_errno(int nlerr)
 {
@@ -65,7 +57,6 @@ int kr_errno(int nlerr)
 static void kr_open_strict(struct rr_kroute *n)
 {
 	int one = 1;
-	struct nl_cb *cb;
 
 	if (!(n->strict_sk = nl_socket_alloc()))
 		return;
@@ -74,17 +65,12 @@ static void kr_open_strict(struct rr_kroute *n)
 		       sizeof(one)) < 0) {
 		nl_socket_free(n->strict_sk);
 		n->strict_sk = NULL;
-		return;
 	}
-	cb = nl_socket_get_cb(n->strict_sk);
-	nl_cb_err(cb, NL_CB_CUSTOM, kr_err, n);
-	nl_cb_put(cb);
 }
 
 int kr_open(struct rr_kroute **ret)
 {
 	struct rr_kroute *n = calloc(1, sizeof(*n));
-	struct nl_cb *cb;
 	int r;
 
 	if (!n)
@@ -99,9 +85,6 @@ int kr_open(struct rr_kroute **ret)
 		kr_close(n);
 		return kr_errno(r);
 	}
-	cb = nl_socket_get_cb(n->sk); /* a reference */
-	nl_cb_err(cb, NL_CB_CUSTOM, kr_err, n);
-	nl_cb_put(cb);
 	/* A window's failures are answered with their request: room for all of them. */
 	(void)nl_socket_set_buffer_size(n->sk, 1 << 20, 0);
 	kr_open_strict(n);
@@ -161,13 +144,6 @@ struct dump_ctx {
 	size_t n_tables;
 };
 
-static int table_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void dump_link(struct nl_object *o, void *arg)
 {
 	struct dump_ctx *d = arg;
@@ -221,7 +197,7 @@ static void dump_route(struct nl_object *o, void *arg)
 		return;
 	base.table = rtnl_route_get_table(r);
 	/* Kept only when it can matter: memory stays flat in the size of foreign tables. */
-	if (d->tables && !bsearch(&base.table, d->tables, d->n_tables, sizeof(*d->tables), table_cmp))
+	if (d->tables && !uset_has(d->tables, d->n_tables, base.table))
 		return;
 	addr_from_nl(dst, &base.dst);
 	base.dst.family = base.family;
@@ -484,7 +460,7 @@ static int dump_routes(struct rr_kroute *n, const uint32_t *tables, size_t n_tab
 		else
 			sorted[m++] = tables[i];
 	}
-	qsort(sorted, m, sizeof(*sorted), table_cmp);
+	uset_sort(sorted, m);
 	ctx->tables = sorted;
 	ctx->n_tables = m;
 	if (r >= 0)

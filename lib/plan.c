@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "plan.h"
+#include "uset.h"
 #include "vindex.h"
 
 #include <errno.h>
@@ -7,16 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int table_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 bool plan_table_listed(const uint32_t *tables, size_t n, uint32_t t)
 {
-	return n && bsearch(&t, tables, n, sizeof(*tables), table_cmp);
+	return uset_has(tables, n, t);
 }
 
 int plan_tables(const uint32_t *own, size_t n_own, const struct rr_view *v, uint8_t proto,
@@ -36,7 +30,7 @@ int plan_tables(const uint32_t *own, size_t n_own, const struct rr_view *v, uint
 		    v->rules[i].table != RT_TABLE_LOCAL && v->rules[i].table != RT_TABLE_DEFAULT)
 			t[n++] = v->rules[i].table;
 	/* Sorted and unique: looked up per route and per notification. */
-	qsort(t, n, sizeof(*t), table_cmp);
+	uset_sort(t, n);
 	for (size_t i = 0; i < n; i++)
 		if (m == 0 || t[m - 1] != t[i])
 			t[m++] = t[i];
