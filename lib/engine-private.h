@@ -47,6 +47,7 @@ struct rr_engine {
 	struct rr_alloc alloc;    /* what the names a pattern matched got (expand.h) */
 	bool alloc_loaded;
 	bool alloc_warned;
+	bool expand_pending;      /* links read or config set since the last expansion */
 	uint32_t *tables;         /* per configured interface: configured or allocated (0: not yet) */
 	bool all_allocated;       /* no 0 in tables */
 	uint32_t *in_use;         /* tables replyroute may touch, sorted (engine_tables_in_use) */

@@ -84,6 +84,7 @@ void engine_set_config(struct rr_engine *e, struct rr_config *c)
 	e->base = c;
 	/* With patterns: expanded at each look at the links (engine_expand). */
 	e->config = c;
+	e->expand_pending = true;
 	/* Allocations live here, not in the config: they are found again at the next reconcile. */
 	e->tables = c ? calloc(c->n_ifaces + 1, sizeof(*e->tables)) : NULL;
 	if (c && !e->tables) {
@@ -294,6 +295,9 @@ static int engine_observe(struct rr_engine *e)
 		r = engine_tables_in_use(e);
 	if (r == 0 && (parts & RR_PART_LINKS))
 		r = engine_tracked_links(e);
+	/* Which links a pattern matches can change only with the links. */
+	if (r == 0 && (parts & RR_PART_LINKS))
+		e->expand_pending = true;
 	if (r == 0 && (parts & RR_PART_ROUTES))
 		r = engine_dump_routes(e);
 	if (parts) {
@@ -427,8 +431,9 @@ static int engine_expand(struct rr_engine *e)
 	uint32_t *tables;
 	int r;
 
-	if (!config_has_patterns(e->base))
+	if (!e->expand_pending || !config_has_patterns(e->base))
 		return 0;
+	e->expand_pending = false;
 	if (!e->alloc_loaded) {
 		if ((r = alloc_load(alloc_state_dir(), &e->alloc)) < 0)
 			log_warning("cannot read %s/" RR_ALLOC_FILE ": %s; interfaces a pattern matches "
@@ -436,8 +441,10 @@ static int engine_expand(struct rr_engine *e)
 				    strerror(-r));
 		e->alloc_loaded = true;
 	}
-	if ((r = expand_config(e->base, &e->view, &e->alloc, &x)) < 0)
+	if ((r = expand_config(e->base, &e->view, &e->alloc, &x)) < 0) {
+		e->expand_pending = true;
 		return r;
+	}
 	if (e->config != e->base && same_names(x, e->config)) {
 		config_free(x);
 		return 0;
