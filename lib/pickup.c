@@ -153,14 +153,5 @@ int pickup_render(const struct pickup_set *old, const struct pickup_set *new, bo
 	for (size_t i = 0; !add && old->known && i < old->n; i++)
 		if (!pickup_has(new, &old->elems[i]))
 			pickup_line(f, "delete", &old->elems[i]);
-	if (fclose(f) != 0) {
-		free(buf);
-		return -ENOMEM;
-	}
-	if (len == 0) {
-		free(buf);
-		buf = NULL;
-	}
-	*ret = buf;
-	return 0;
+	return ruleset_commands_close(f, &buf, &len, ret);
 }

@@ -189,15 +189,20 @@ int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config
 				e->name, e->mark, e->name);
 	}
 	ruleset_state_clear(&new);
+	return ruleset_commands_close(f, &buf, &len, ret);
+}
+
+int ruleset_commands_close(FILE *f, char **buf, size_t *len, char **ret)
+{
+	*ret = NULL;
 	if (fclose(f) != 0) {
-		free(buf);
+		free(*buf);
 		return -ENOMEM;
 	}
-	if (len == 0) {
-		free(buf);
-		buf = NULL;
-	}
-	*ret = buf;
+	if (*len == 0)
+		free(*buf);
+	else
+		*ret = *buf;
 	return 0;
 }
 

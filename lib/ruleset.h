@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdio.h>
+
 /*
  * The marking rules: one nftables table, `inet replyroute`, rendered from the
  * config alone (it matches interfaces by name, so it never changes when a
@@ -56,6 +58,8 @@ uint64_t ruleset_hash(const char *s);
  * nothing to do, -EINVAL when a delta cannot do it (another mask).
  */
 int ruleset_render_delta(const struct ruleset_state *old, const struct rr_config *c, char **ret);
+/* Close an open_memstream of commands: *ret is its text, or NULL when it wrote none. */
+int ruleset_commands_close(FILE *f, char **buf, size_t *len, char **ret);
 
 /* The table replaced whole by text (NULL: deleted) in one transaction. */
 int ruleset_replace_commands(const char *text, char **ret);
