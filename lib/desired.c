@@ -123,12 +123,10 @@ static size_t learn_gateways(const struct rr_vindex *x, int ifindex, int family,
 /* An on-link prefix of the interface in main, however it got there (kernel, DHCP client, admin). */
 static bool onlink_prefix(const struct rr_route *r)
 {
-	static const uint8_t ll[2] = {0xfe, 0x80};
-
 	if (r->dst_len == 0 || r->gw.family)
 		return false;
 	/* fe80::/64 stays out: replies to link-local peers are routed by the socket's scope. */
-	return !(r->family == AF_INET6 && r->dst_len >= 10 && memcmp(r->dst.bytes, ll, 2) == 0);
+	return !(r->dst_len >= 10 && addr_is_link_local6(&r->dst));
 }
 
 static bool gateway_on_link(const struct rr_view *want, size_t from, const struct rr_addr *gw)
