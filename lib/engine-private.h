@@ -57,7 +57,7 @@ struct rr_engine {
 	unsigned pending;         /* RR_DIRTY_*: read again and apply before it is clear */
 	bool view_valid;
 	struct rr_view view;
-	int *tracked;             /* ifindexes of the view's links with a configured name, sorted */
+	uint32_t *tracked;        /* ifindexes of the links a section takes (a uset.h set) */
 	size_t n_tracked;
 	struct rr_nft_observed nft;
 	struct ruleset_state nft_record; /* what we installed last; mask 0: none */

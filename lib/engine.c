@@ -12,6 +12,7 @@
 #include "log.h"
 #include "plan.h"
 #include "retry.h"
+#include "uset.h"
 #include "rr-build.h"
 #include "store.h"
 #include "value.h"
@@ -129,13 +130,6 @@ size_t engine_n_ifaces(const struct rr_engine *e)
 	return e->config ? e->config->n_ifaces : 0;
 }
 
-static int int_cmp(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -155,7 +149,7 @@ static int engine_tracked_links(struct rr_engine *e)
 {
 	size_t n = e->base ? e->base->n_ifaces : 0, k = 0, m = 0;
 	const char **names = malloc((n + 1) * sizeof(*names));
-	int *t = malloc((e->view.n_links + 1) * sizeof(*t));
+	uint32_t *t = malloc((e->view.n_links + 1) * sizeof(*t));
 
 	if (!names || !t) {
 		free(names);
@@ -171,9 +165,9 @@ static int engine_tracked_links(struct rr_engine *e)
 
 		if ((m && bsearch(&name, names, m, sizeof(*names), name_cmp)) ||
 		    engine_pattern_matches(e, name))
-			t[k++] = e->view.links[i].ifindex;
+			t[k++] = (uint32_t)e->view.links[i].ifindex;
 	}
-	qsort(t, k, sizeof(*t), int_cmp);
+	uset_sort(t, k);
 	free(names);
 	free(e->tracked);
 	e->tracked = t;
@@ -186,7 +180,7 @@ bool engine_link_relevant(struct rr_engine *e, int ifindex)
 	/* Unknown (nothing read yet, or a failure since): everything may matter. */
 	if (!e->view_valid || !e->tracked || ifindex <= 0)
 		return true;
-	return bsearch(&ifindex, e->tracked, e->n_tracked, sizeof(*e->tracked), int_cmp) != NULL;
+	return uset_has(e->tracked, e->n_tracked, (uint32_t)ifindex);
 }
 
 bool engine_table_relevant(struct rr_engine *e, uint32_t table)
