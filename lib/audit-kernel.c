@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "audit.h"
 #include "expand.h"
 #include "value.h"
+#include "vindex.h"
 
 const char *audit_root = "";
 
@@ -387,16 +389,18 @@ static int audit_read_udp(struct audit_facts *f)
 int audit_collect(const struct rr_config *c, const struct inspect *k, struct audit_facts *f)
 {
 	size_t n = c ? c->n_ifaces : 0;
+	struct rr_vindex x;
 	int r;
 
 	memset(f, 0, sizeof(*f));
 	f->config = c;
 	f->k = k;
-	if (!(f->ifs = calloc(n ? n : 1, sizeof(*f->ifs))))
+	if (!(f->ifs = calloc(n ? n : 1, sizeof(*f->ifs))) ||
+	    vindex_build(&x, &k->view, RT_TABLE_MAIN) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = c->ifaces[i].name;
-		const struct rr_link *l = view_link_by_name(&k->view, name);
+		const struct rr_link *l = vindex_link_by_name(&x, name);
 		struct audit_iface *s = &f->ifs[i];
 
 		s->table = inspect_iface_table(k, c, &c->ifaces[i]);
@@ -409,6 +413,7 @@ int audit_collect(const struct rr_config *c, const struct inspect *k, struct aud
 		s->forwarding = audit_sysctl("ipv4", name, "forwarding");
 		s->nd_managed = audit_nd_manages(l->ifindex);
 	}
+	vindex_clear(&x);
 	f->ip6_forwarding = audit_sysctl("ipv6", "all", "forwarding");
 	if ((f->nd.running = audit_running("systemd-network", "/run/systemd/netif/state")))
 		audit_read_networkd(&f->nd);

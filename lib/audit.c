@@ -12,6 +12,7 @@
 #include "jsonout.h"
 #include "rr-build.h"
 #include "value.h"
+#include "vindex.h"
 
 #define AUDIT_TEXT(buf, ...) snprintf((buf), sizeof(buf), __VA_ARGS__)
 
@@ -359,48 +360,35 @@ static int arp_pair_cmp(const void *a, const void *b)
 	return (x->j > y->j) - (x->j < y->j);
 }
 
-static int name_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct rr_link *const *)a)[0]->name,
-		      ((const struct rr_link *const *)b)[0]->name);
-}
-
 /* The addresses of the present tracked interfaces, sorted: by config index via the link's name. */
 static size_t arp_addrs(const struct audit_facts *f, struct arp_addr *out)
 {
 	const struct rr_view *v = &f->k->view;
-	size_t n = 0, nl = 0;
-	const struct rr_link **links = malloc((v->n_links + 1) * sizeof(*links));
-	int *iface_of = NULL; /* by link position */
+	struct rr_vindex x;
+	size_t n = 0;
+	int *iface_of = NULL; /* by ifindex */
 	int max_index = 0;
 
-	if (!links)
-		return 0;
-	for (size_t i = 0; i < v->n_links; i++) {
-		links[nl++] = &v->links[i];
+	for (size_t i = 0; i < v->n_links; i++)
 		max_index = v->links[i].ifindex > max_index ? v->links[i].ifindex : max_index;
-	}
-	qsort(links, nl, sizeof(*links), name_ptr_cmp);
-	iface_of = malloc(((size_t)max_index + 1) * sizeof(*iface_of));
-	if (!iface_of) {
-		free(links);
+	if (vindex_build(&x, v, RT_TABLE_MAIN) < 0)
+		return 0;
+	if (!(iface_of = malloc(((size_t)max_index + 1) * sizeof(*iface_of)))) {
+		vindex_clear(&x);
 		return 0;
 	}
 	for (int i = 0; i <= max_index; i++)
 		iface_of[i] = -1;
 	for (size_t i = 0; i < f->config->n_ifaces; i++) {
-		struct rr_link key = {0}, *kp = &key;
-		const struct rr_link **l;
+		const struct rr_link *l;
 
-		if (!f->ifs[i].present)
-			continue;
-		snprintf(key.name, sizeof(key.name), "%s", f->config->ifaces[i].name);
-		l = bsearch(&kp, links, nl, sizeof(*links), name_ptr_cmp);
-		if (l && (*l)->ifindex > 0)
-			iface_of[(*l)->ifindex] = (int)i;
+		if (f->ifs[i].present && (l = vindex_link_by_name(&x, f->config->ifaces[i].name)) &&
+		    l->ifindex > 0)
+			iface_of[l->ifindex] = (int)i;
 	}
-	for (size_t x = 0; x < v->n_addrs; x++) {
-		const struct rr_ifaddr *p = &v->addrs[x];
+	vindex_clear(&x);
+	for (size_t k = 0; k < v->n_addrs; k++) {
+		const struct rr_ifaddr *p = &v->addrs[k];
 
 		if (p->local.family != AF_INET || p->scope != RT_SCOPE_UNIVERSE || p->ifindex <= 0 ||
 		    p->ifindex > max_index || iface_of[p->ifindex] < 0)
@@ -409,7 +397,6 @@ static size_t arp_addrs(const struct audit_facts *f, struct arp_addr *out)
 					     (size_t)iface_of[p->ifindex]};
 	}
 	free(iface_of);
-	free(links);
 	qsort(out, n, sizeof(*out), arp_addr_cmp);
 	return n;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rttables.h"
 #include "value.h"
 
 static bool port_in(const uint16_t range[2], uint16_t port)
@@ -145,12 +146,12 @@ uint32_t rw_table(const struct rr_xrule *rules, const struct rw_result *res)
 
 const char *rw_table_name(uint32_t table, char *buf, size_t len)
 {
-	switch (table) {
-	case RT_TABLE_MAIN: snprintf(buf, len, "main"); break;
-	case RT_TABLE_LOCAL: snprintf(buf, len, "local"); break;
-	case RT_TABLE_DEFAULT: snprintf(buf, len, "default"); break;
-	default: snprintf(buf, len, "%u", table); break;
-	}
+	const char *name = rttables_builtin_name(table);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%u", table);
 	return buf;
 }
 

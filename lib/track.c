@@ -24,23 +24,50 @@ static void track_clause(const struct rr_desired *d, size_t i, char *buf, size_t
 	snprintf(buf, len, "%.*s", STATEFILE_TEXT - 1, p ? p + 2 : text);
 }
 
-static const struct iface_track *track_find(const struct rr_engine *e, const char *name)
+/* By name, then position: the first of a name comes first. */
+static int track_ptr_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < e->n_track; i++)
-		if (!strcmp(e->track[i].name, name))
-			return &e->track[i];
-	return NULL;
+	const struct iface_track *x = *(const struct iface_track *const *)a;
+	const struct iface_track *y = *(const struct iface_track *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x > y) - (x < y);
 }
 
+/* The first of e's tracks named name, in by (e's tracks sorted by track_ptr_cmp). */
+static const struct iface_track *track_find(const struct rr_engine *e,
+					    const struct iface_track **by, const char *name)
+{
+	size_t lo = 0, hi = e->n_track;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(by[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < e->n_track && !strcmp(by[lo]->name, name) ? by[lo] : NULL;
+}
+
+/* Each interface found in the last tracks by a binary search: n log n per reconcile, not n^2. */
 void engine_track(struct rr_engine *e, const struct rr_desired *d)
 {
 	struct iface_track *t = calloc(d->n_ifaces ? d->n_ifaces : 1, sizeof(*t));
+	const struct iface_track **by = malloc((e->n_track + 1) * sizeof(*by));
 	uint64_t now = engine_realtime();
 
-	if (!t)
+	if (!t || !by) {
+		free(t);
+		free(by);
 		return; /* the times of the last changes are lost, nothing else */
+	}
+	for (size_t i = 0; i < e->n_track; i++)
+		by[i] = &e->track[i];
+	qsort(by, e->n_track, sizeof(*by), track_ptr_cmp);
 	for (size_t i = 0; i < d->n_ifaces; i++) {
-		const struct iface_track *old = track_find(e, d->ifaces[i].conf->name);
+		const struct iface_track *old = track_find(e, by, d->ifaces[i].conf->name);
 
 		memcpy(t[i].name, d->ifaces[i].conf->name, IFNAMSIZ);
 		t[i].state = d->ifaces[i].state;
@@ -55,6 +82,7 @@ void engine_track(struct rr_engine *e, const struct rr_desired *d)
 			t[i].since = now;
 		}
 	}
+	free(by);
 	free(e->track);
 	e->track = t;
 	e->n_track = d->n_ifaces;

@@ -5,7 +5,7 @@
  * input: a config, a kernel view served by the recording back end (after a
  * reconcile, then tampered with), a fixed state file, fixed sysctls, counters
  * and clock. The outputs are compared whole with tests/expected/status.*;
- * RR_UPDATE_GOLDEN=1 writes them instead.
+ * RR_GOLDEN_UPDATE=1 writes them instead (tests/golden.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 #include "rr-build.h"
 #include "status.h"
 #include "check.h"
+#include "golden.h"
 
 #define UP (IFF_UP | IFF_LOWER_UP | IFF_RUNNING)
 /* 2026-12-02T10:00:00Z */
@@ -112,49 +113,9 @@ static struct status_probe fixed_probe(struct fixed *f)
 
 /* ---- golden files --------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	int c;
-
-	if (!m)
-		abort();
-	while (f && (c = fgetc(f)) != EOF)
-		fputc(c, m);
-	if (f)
-		fclose(f);
-	fclose(m);
-	return buf;
-}
-
 static void golden(const struct status *st, enum status_format fmt, const char *file)
 {
-	char path[512], *got = NULL, *want;
-	size_t len = 0;
-	FILE *out = open_memstream(&got, &len);
-
-	if (!out)
-		abort();
-	status_print(st, fmt, out);
-	fclose(out);
-	snprintf(path, sizeof(path), "%s/%s", EXPECTED_DIR, file);
-	if (getenv("RR_UPDATE_GOLDEN")) {
-		FILE *f = fopen(path, "we");
-
-		if (!f || fputs(got, f) < 0 || fclose(f) != 0)
-			abort();
-		printf("wrote %s\n", path);
-	}
-	want = slurp(path);
-	if (strcmp(want, got)) {
-		fprintf(stderr, "%s differs\n--- want\n%s--- got\n%s---\n", file, want, got);
-		failures++;
-	}
-	free(want);
-	free(got);
+	GOLDEN(EXPECTED_DIR, file, status_print(st, fmt, out));
 }
 
 /* ---- the fixed input ------------------------------------------------------- */
