@@ -499,16 +499,9 @@ int audit_run(const struct rr_config *c, struct audit_report *ret)
 	if (r < 0)
 		return r;
 	/* Patterns: the interfaces they match, with what the state directory gave them. */
-	if (config_has_patterns(c) && !c->base) {
-		struct rr_alloc a = {0};
-
-		(void)alloc_load(alloc_state_dir(), &a);
-		r = expand_config(c, &k.view, &a, &x);
-		alloc_clear(&a);
-		if (r < 0) {
-			inspect_clear(&k);
-			return r;
-		}
+	if ((r = expand_config_stored(c, &k.view, &x)) < 0) {
+		inspect_clear(&k);
+		return r;
 	}
 	if ((r = audit_collect(x ? x : c, &k, &f)) >= 0)
 		r = audit_check(&f, ret);

@@ -242,3 +242,18 @@ fail:
 	free(plain);
 	return r;
 }
+
+int expand_config_stored(const struct rr_config *c, const struct rr_view *v, struct rr_config **ret)
+{
+	struct rr_alloc a = {0};
+	int r;
+
+	*ret = NULL;
+	if (!c || c->base || !config_has_patterns(c))
+		return 0;
+	/* What the daemon gave each name; a name it has not seen gets what it would get. */
+	(void)alloc_load(alloc_state_dir(), &a);
+	r = expand_config(c, v, &a, ret);
+	alloc_clear(&a);
+	return r;
+}

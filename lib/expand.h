@@ -51,3 +51,9 @@ bool config_has_patterns(const struct rr_config *c);
  */
 int expand_config(const struct rr_config *base, const struct rr_view *v, struct rr_alloc *a,
 		  struct rr_config **ret);
+/*
+ * For the commands that only look (--audit, --explain): c expanded with the
+ * state directory's allocations, nothing written; *ret NULL when c has no
+ * pattern or is an expansion already.
+ */
+int expand_config_stored(const struct rr_config *c, const struct rr_view *v, struct rr_config **ret);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "expand.h"
 #include "explain.h"
 #include "inspect.h"
 #include "nftscan.h"
@@ -41,6 +42,7 @@ int explain_run(const struct rr_config *c, struct explain_flow *flow, bool json,
 		char *err, size_t errlen)
 {
 	struct explain_input in = {.flow = *flow};
+	struct rr_config *x = NULL;
 	struct inspect k;
 	struct fq *q = NULL;
 	const char *iif;
@@ -58,7 +60,14 @@ int explain_run(const struct rr_config *c, struct explain_flow *flow, bool json,
 		}
 		snprintf(in.flow.iif, sizeof(in.flow.iif), "%s", iif);
 	}
-	ex_iface(c, &k, in.flow.iif, &in.iface);
+	/* A pattern's interfaces, as the daemon tracks them. */
+	if ((r = expand_config_stored(c, &k.view, &x)) < 0) {
+		snprintf(err, errlen, "expanding interface patterns: %s", strerror(-r));
+		inspect_clear(&k);
+		return r;
+	}
+	ex_iface(x ? x : c, &k, in.flow.iif, &in.iface);
+	config_free(x);
 	in.rules = k.rules;
 	in.n_rules = k.n_rules;
 	in.view = &k.view;

@@ -35,6 +35,9 @@ expect_ok "eth0 not matched: no second mark" eval '! rr_rules -4 | grep -q "fwma
 expect_ok "reply path fixed: TCP mon -> eth1" tcp_ok mon host "$HOST_ETH1_ADDR" 21
 expect_ok "the allocation is kept in the state directory" \
 	grep -qx "eth1 1 1000" "$STATE_DIRECTORY/allocations"
+expect_ok "--explain: eth1 tracked through the pattern, symmetric" eval \
+	'rr --explain --from "$MON_ADDR" --to "$HOST_ETH1_ADDR" --proto tcp --dport 21 |
+		grep -q "eth1: tracked, mark 0x1/0xff, table 1000"'
 HANDLE=$(chain_handle)
 
 # 2. eth2 appears: its own mark and table; the nft table changed by a delta.
