@@ -45,11 +45,6 @@ static void usage(FILE *f)
 		RR_EXIT_RUNNING, RR_EXIT_WARNINGS, RR_EXIT_CONFIG);
 }
 
-static const char *statedir(void)
-{
-	return config_runtime_dir();
-}
-
 /*
  * One instance per runtime directory: the daemon, --once and --cleanup change
  * the kernel, and two of them would fight (or one's stop would undo the
@@ -110,7 +105,7 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{0},
 	};
-	const char *path = RR_DEFAULT_CONFIG;
+	const char *path = RR_DEFAULT_CONFIG, *statedir = config_runtime_dir();
 	struct rr_config *config = NULL;
 	struct rr_engine *engine = NULL;
 	enum status_format format = STATUS_HUMAN;
@@ -187,15 +182,15 @@ int main(int argc, char **argv)
 	if (mode == OPT_STATUS && !verbose)
 		log_max_level = 4; /* the engine's notes (a table allocated) are not news here */
 	if (mode != OPT_DRY_RUN && mode != OPT_STATUS) {
-		lock_fd = lock_instance(statedir());
+		lock_fd = lock_instance(statedir);
 		if (lock_fd < 0) {
 			config_free(config);
 			return lock_fd == -1 ? RR_EXIT_RUNNING : RR_EXIT_FAILURE;
 		}
 	}
-	r = engine_new(statedir(), NULL, &engine);
+	r = engine_new(statedir, NULL, &engine);
 	if (r < 0) {
-		log_error("cannot open netlink, nftables or the state directory %s: %s", statedir(),
+		log_error("cannot open netlink, nftables or the state directory %s: %s", statedir,
 			  log_errno(r));
 		config_free(config);
 		return RR_EXIT_FAILURE;

@@ -11,16 +11,24 @@
 
 const char *sysctl_root = "/proc/sys";
 
+/* net.ipv4.conf.IFNAME.KEY under sysctl_root; "." and ".." are not interfaces,
+ * and a '/' would leave the directory. */
+static int conf_path(char *buf, size_t len, const char *ifname, const char *key)
+{
+	int n;
+
+	if (strchr(ifname, '/') || !strcmp(ifname, ".") || !strcmp(ifname, "..") || strchr(key, '/'))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/net/ipv4/conf/%s/%s", sysctl_root, ifname, key);
+	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+/* src_valid_mark; "all" and "default" would change every interface, or every new one. */
 static int sysctl_path(char *buf, size_t len, const char *ifname)
 {
-	int n = snprintf(buf, len, "%s/net/ipv4/conf/%s/src_valid_mark", sysctl_root, ifname);
-
-	/* "." and ".." are not interfaces, and a '/' would leave the directory;
-	 * "all" and "default" would change every interface, or every new one. */
-	if (n < 0 || (size_t)n >= len || strchr(ifname, '/') || !strcmp(ifname, ".") ||
-	    !strcmp(ifname, "..") || !strcmp(ifname, "all") || !strcmp(ifname, "default"))
+	if (!strcmp(ifname, "all") || !strcmp(ifname, "default"))
 		return -EINVAL;
-	return 0;
+	return conf_path(buf, len, ifname, "src_valid_mark");
 }
 
 static int sysctl_read(const char *path, int *ret)
@@ -52,13 +60,10 @@ int sysctl_get(const char *ifname, int *ret)
 int sysctl_get_conf(const char *ifname, const char *key, int *ret)
 {
 	char path[PATH_MAX];
-	int n;
+	int r;
 
-	if (strchr(ifname, '/') || !strcmp(ifname, ".") || !strcmp(ifname, "..") || strchr(key, '/'))
-		return -EINVAL;
-	n = snprintf(path, sizeof(path), "%s/net/ipv4/conf/%s/%s", sysctl_root, ifname, key);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -EINVAL;
+	if ((r = conf_path(path, sizeof(path), ifname, key)) < 0)
+		return r;
 	return sysctl_read(path, ret);
 }
 

@@ -43,11 +43,17 @@ static size_t text_of(void (*fill)(FILE *, unsigned), unsigned arg, char **ret)
 	return size;
 }
 
-static void many_auto_marks(FILE *f, unsigned n)
+/* n interfaces v1..vn with a table each and no Mark=, under MarkMask=mask. */
+static void auto_marks(FILE *f, const char *mask, unsigned n)
 {
-	fprintf(f, "[Global]\nMarkMask=0xffff\n");
+	fprintf(f, "[Global]\nMarkMask=%s\n", mask);
 	for (unsigned i = 1; i <= n; i++)
 		fprintf(f, "[Interface]\nName=v%u\nTable=%u\n", i, 1000 + i);
+}
+
+static void many_auto_marks(FILE *f, unsigned n)
+{
+	auto_marks(f, "0xffff", n);
 }
 
 /* 10,000 interfaces, marks allocated: each allocation once scanned all the others. */
@@ -71,9 +77,7 @@ static void test_many_auto_marks(void)
 
 static void sparse_mask(FILE *f, unsigned n)
 {
-	fprintf(f, "[Global]\nMarkMask=0x80000001\n");
-	for (unsigned i = 1; i <= n; i++)
-		fprintf(f, "[Interface]\nName=v%u\nTable=%u\n", i, 1000 + i);
+	auto_marks(f, "0x80000001", n);
 }
 
 /*
