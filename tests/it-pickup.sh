@@ -43,8 +43,7 @@ ip -n "$NS_HOST" rule add priority 500 from "$HOST_ETH1_ADDR" lookup 150 &&
 for k in all eth1; do sysctl_set host "net.ipv4.conf.$k.rp_filter" 2; done
 dl_start 5
 rr_start -v
-# Its rule is added last.
-poll 5 eval '[[ -n $(rr_rules -4) ]]' >/dev/null || fail "the daemon did not start"
+rr_started
 ip -n "$NS_HOST" rule del priority 500 || fail "rule del"
 for k in all eth1; do sysctl_set host "net.ipv4.conf.$k.rp_filter" 1; done
 expect_ok "1: downloads still running when the hand-made rule went" _rr_dl_running 5
