@@ -69,7 +69,9 @@ start_bg host socat TCP4-LISTEN:8023,bind=$HOST_ETH1_ADDR,reuseaddr,fork \
 poll 3 _rr_listening host tcp 8023 "$BG_PID" >/dev/null || fail "close server"
 start_bg mon sh -c "socat -u TCP4:$HOST_ETH1_ADDR:8023 STDOUT | wc -c"
 CLIENT=$BG_PID CLIENT_LOG=$BG_LOG
-sleep 0.5
+# The flush once the client has every byte, before the server's close (1s).
+poll 3 eval "in_ns mon ss -H -t -n -i 'dport = :8023' | grep -qE 'bytes_received:1000( |$)'" >/dev/null ||
+	fail "3: the client did not get the bytes"
 in_ns host conntrack -F 2>/dev/null || fail "conntrack -F"
 expect_ok "3: the connection closed after the flush reaches the client" wait_bg "$CLIENT" 10
 expect_eq "3: with every byte" 1000 "$(tail -n 1 "$CLIENT_LOG")"
