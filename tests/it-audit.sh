@@ -266,7 +266,9 @@ poll 5 grep -q 'ready:' "$RR_LOG" || fail "daemon did not start"
 poll 5 grep -q 'audit: mark-writer' "$RR_LOG"
 expect_eq "daemon: the warning logged once at start" 1 "$(grep -c 'audit: mark-writer: inet foreign chain pre' "$RR_LOG")"
 expect_eq "daemon: no rp_filter warning (it set src_valid_mark first)" 0 "$(grep -c 'audit: rp_filter' "$RR_LOG")"
+# The reload's log line, then a barrier: the reload has run to its end.
 kill -HUP "$RR_PID"
+poll 5 grep -q 'reloading ' "$RR_LOG" || fail "the daemon did not reload"
 rr_barrier
 expect_eq "daemon: not logged again on reload" 1 "$(grep -c 'audit: mark-writer' "$RR_LOG")"
 stop_bg "$RR_PID" >/dev/null

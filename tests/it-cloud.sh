@@ -72,12 +72,11 @@ rr_start
 poll 5 notified READY=1 || fail "replyrouted did not become ready"
 expect_eq "shipped config: no rule installed" "" "$(rr_rules)"
 
-reloaded() { notify_since | sed -n '/^RELOADING=1/,$p' | tail -n +2 | grep -q '^READY=1'; }
 hook() { # add|remove IFACE [KEY=VALUE...]: the example hook, reloading this test's daemon
 	notify_mark
 	REPLYROUTE_RUNTIME_DIR=$RUNTIME_DIRECTORY REPLYROUTE_RELOAD="kill -HUP $RR_PID" \
 		"$HOOK" "$@" || fail "hook $*"
-	poll 5 reloaded || fail "hook $1 $2: no RELOADING=1 then READY=1"
+	poll 5 notified_reload || fail "hook $1 $2: no RELOADING=1 then READY=1"
 }
 
 # Replies counted by outgoing interface: TCP from port 80 to mon.

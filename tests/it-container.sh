@@ -72,7 +72,7 @@ expect_ok "without replyroute: the published port fails from mon" tcp_from_fails
 # 2. With it: works, and every reply left through eth1.
 rr_conf_seed "Gateway=$HOST_ETH1_GW"
 rr_start
-poll 5 eval '[[ -n $(rr_rules -4) ]]' >/dev/null || fail "the daemon did not start"
+rr_started
 in_ns host nft reset counters table inet count >/dev/null
 for i in 1 2 3; do
 	expect_ok "published port from mon works ($i), the container sees mon's address" tcp_from_ok "${PUBLISHED[@]}"

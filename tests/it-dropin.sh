@@ -32,13 +32,10 @@ PORT=21
 RUN_D=$RUNTIME_DIRECTORY/replyroute.conf.d   # generated drop-ins
 ETC_D=$CONF.d                                # the admin's drop-ins
 
-reloaded() { # RELOADING=1, then READY=1 after it
-	notify_since | sed -n '/^RELOADING=1/,$p' | tail -n +2 | grep -q '^READY=1'
-}
 reload() { # DESC: SIGHUP, wait for the reload to be applied
 	notify_mark
 	kill -HUP "$RR_PID"
-	poll 5 reloaded || fail "$1: no RELOADING=1 then READY=1"
+	poll 5 notified_reload || fail "$1: no RELOADING=1 then READY=1"
 }
 
 # The hot-plug hook, as udev or cloud-init would run it for a new NIC: one

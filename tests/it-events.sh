@@ -67,10 +67,6 @@ traffic() {
 # log_lines: the daemon's change lines (not debug) so far.
 log_lines() { grep -vc '^<7>' "$RR_LOG"; }
 
-# settle: a barrier (rr_settle: a reload; the table is owned, no one else
-# can delete it to make the daemon act).
-settle() { rr_settle; }
-
 # no_main_default: main has no IPv4 default route.
 no_main_default() { ! routes host main -4 | grep ^default; }
 
@@ -96,7 +92,7 @@ ip -n "$NS_HOST" route add 198.18.7.0/24 via 192.0.2.1 table 300 &&
 	ip -n "$NS_HOST" route del 198.18.7.0/24 table 300 &&
 	ip -n "$NS_HOST" rule del priority 500 &&
 	ip -n "$NS_HOST" route del 198.18.8.0/24 || fail "unrelated changes"
-settle || fail "the daemon did not restore its nft table"
+rr_settle || fail "the reload barrier timed out"
 expect_eq "unrelated changes cause no change line" \
 	"reloading $CONF" \
 	"$(grep -v '^<7>' "$RR_LOG" | tail -n +$((N + 1)) | sed -E 's/^<[0-9]>//')"
@@ -115,7 +111,7 @@ traffic "$ADDR" a
 # b. A second address added: the source stays (stable choice); the first
 # removed: the second (promoted) becomes the source.
 ip -n "$NS_HOST" addr add 203.0.113.4/24 dev eth1 || fail "b: address add"
-settle || fail "b: the daemon did not restore its nft table"
+rr_settle || fail "b: the reload barrier timed out"
 expect_ok "b: second address added: source stays $ADDR" converged "$ADDR" "$GW1"
 ip -n "$NS_HOST" addr del "$ADDR/24" dev eth1 || fail "b: address del"
 ADDR=203.0.113.4
@@ -168,7 +164,7 @@ ip -n "$NS_HOST" link set eth1 down &&
 expect_ok "f: renamed to ethX: withdrawn" poll 5 withdrawn
 ip -n "$NS_HOST" link set ethX up || fail "f: ethX up"
 poll 5 link_up host ethX || fail "f: ethX did not come up"
-settle || fail "f: the daemon did not restore its nft table"
+rr_settle || fail "f: the reload barrier timed out"
 expect_ok "f: ethX up: still withdrawn" withdrawn
 expect_ok "f: ethX, no longer tracked, has its src_valid_mark back (0)" \
 	poll 5 eval '[ "$(sysctl_get host net.ipv4.conf.ethX.src_valid_mark)" = 0 ]'
@@ -207,7 +203,7 @@ expect_ok "j: our table is still owned" rr_nft_owned
 expect_fail "j: flush ruleset removed the foreign table too" \
 	in_ns host nft list table inet foreign
 foreign_nft || fail "j: foreign nft table again"
-settle || fail "j: the daemon did not restore its nft table"
+rr_settle || fail "j: the reload barrier timed out"
 expect_ok "j: foreign table created again is left alone" in_ns host nft list table inet foreign
 traffic "$ADDR" j
 

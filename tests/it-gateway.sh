@@ -154,6 +154,9 @@ ip -n "$NS_HOST" route add default via 203.0.113.1 dev eth1 onlink proto dhcp me
 	fail "onlink default"
 converge "/32 lease: onlink default, no connected route for a /32" \
 	"default via 203.0.113.1 dev eth1 proto 205 src 203.0.113.2 onlink" table 100
+# The STATUS before the change already says this: a barrier first, so that
+# it is the STATUS of the reconciles that followed the change.
+rr_barrier
 expect_ok "/32 lease: STATUS" poll 5 notify_status_is "eth1: 203.0.113.2 via 203.0.113.1, table 100; nft table owned"
 marked_via "/32 lease" 203.0.113.1
 works "/32 lease"

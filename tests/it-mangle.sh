@@ -49,12 +49,10 @@ traffic() {
 	expect_eq "$1: no reply with another mark" 0 "$(nft_packets host probe other)"
 }
 
-started() { poll 5 eval '[[ -n $(rr_rules -4) ]]' >/dev/null || fail "the daemon did not start"; }
-
 # 1. iptables loaded before the daemon starts.
 mangle -A || fail "iptables mangle"
 rr_start
-started
+rr_started
 traffic "iptables first"
 stop_bg "$RR_PID" || fail "stop"
 # Its base chains stay registered after -D: take its table whole, so that
@@ -63,7 +61,7 @@ in_ns host nft delete table ip mangle || fail "iptables' mangle table gone"
 
 # 2. iptables loaded after the daemon started.
 rr_start
-started
+rr_started
 mangle -A || fail "iptables mangle"
 traffic "iptables after"
 stop_bg "$RR_PID" || fail "stop"

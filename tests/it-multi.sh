@@ -131,11 +131,6 @@ done
 
 # 2. Three tracked interfaces.
 notify_listen
-# reloaded: RELOADING=1, then READY=1 after it (the difference is applied).
-reloaded() {
-	notify_since | sed -n '/^RELOADING=1/,$p' | tail -n +2 | grep -q '^READY=1'
-}
-
 write_conf eth1 eth2 eth3
 rr_start -v
 poll 5 notified READY=1 || fail "replyrouted did not become ready"
@@ -166,7 +161,7 @@ mon_sync
 mon_mark
 notify_mark
 kill -HUP "$RR_PID"
-poll 5 reloaded || fail "add eth4: no RELOADING=1 then READY=1"
+poll 5 notified_reload || fail "add eth4: no RELOADING=1 then READY=1"
 mon_sync
 expect_ok "add eth4: rules and tables exactly as designed" converged eth1 eth2 eth3 eth4
 expect_eq "add eth4: rtnetlink: nothing deleted" "" "$(mon_ip_events | grep '^Deleted')"
@@ -198,7 +193,7 @@ mon_sync
 mon_mark
 notify_mark
 kill -HUP "$RR_PID"
-poll 5 reloaded || fail "remove eth2: no RELOADING=1 then READY=1"
+poll 5 notified_reload || fail "remove eth2: no RELOADING=1 then READY=1"
 mon_sync
 expect_ok "remove eth2: rules and tables exactly as designed" converged eth1 eth3 eth4
 expect_eq "remove eth2: rtnetlink: nothing added" "" "$(mon_ip_events | grep -v '^Deleted')"

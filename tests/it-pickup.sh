@@ -43,8 +43,7 @@ ip -n "$NS_HOST" rule add priority 500 from "$HOST_ETH1_ADDR" lookup 150 &&
 for k in all eth1; do sysctl_set host "net.ipv4.conf.$k.rp_filter" 2; done
 dl_start 5
 rr_start -v
-# Its rule is added last.
-poll 5 eval '[[ -n $(rr_rules -4) ]]' >/dev/null || fail "the daemon did not start"
+rr_started
 ip -n "$NS_HOST" rule del priority 500 || fail "rule del"
 for k in all eth1; do sysctl_set host "net.ipv4.conf.$k.rp_filter" 1; done
 expect_ok "1: downloads still running when the hand-made rule went" _rr_dl_running 5
@@ -70,7 +69,9 @@ start_bg host socat TCP4-LISTEN:8023,bind=$HOST_ETH1_ADDR,reuseaddr,fork \
 poll 3 _rr_listening host tcp 8023 "$BG_PID" >/dev/null || fail "close server"
 start_bg mon sh -c "socat -u TCP4:$HOST_ETH1_ADDR:8023 STDOUT | wc -c"
 CLIENT=$BG_PID CLIENT_LOG=$BG_LOG
-sleep 0.5
+# The flush once the client has every byte, before the server's close (1s).
+poll 3 eval "in_ns mon ss -H -t -n -i 'dport = :8023' | grep -qE 'bytes_received:1000( |$)'" >/dev/null ||
+	fail "3: the client did not get the bytes"
 in_ns host conntrack -F 2>/dev/null || fail "conntrack -F"
 expect_ok "3: the connection closed after the flush reaches the client" wait_bg "$CLIENT" 10
 expect_eq "3: with every byte" 1000 "$(tail -n 1 "$CLIENT_LOG")"

@@ -30,7 +30,7 @@ EOF2
 installs() { grep -c 'nft: installed' "$RR_LOG"; }
 
 rr_start -v
-poll 5 eval '[[ -n $(rr_rules -4) ]]' >/dev/null || fail "the daemon did not start"
+rr_started
 expect_ok "the table is owned" rr_nft_owned
 N=$(installs)
 DL_CHUNKS=40

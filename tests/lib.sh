@@ -463,6 +463,12 @@ notified_exactly() {
 	notify_since | grep -qxF -- "$1"
 }
 
+# notified_reload: since notify_mark, a RELOADING=1 and a READY=1 after it
+# (the reload is applied); poll-able.
+notified_reload() {
+	notify_since | sed -n '/^RELOADING=1/,$p' | tail -n +2 | grep -q '^READY=1'
+}
+
 # notify_status: the last STATUS= received ("STATUS=..."), mark or not.
 notify_status() {
 	grep -o 'STATUS=.*' "$NOTIFY_LOG" | tail -n 1

@@ -58,6 +58,12 @@ rr_start() {
 	RR_LOG=$BG_LOG
 }
 
+# rr_started: wait until the daemon has an IPv4 rule in host (rules go in
+# last: its nft table and routes are there too); bail out after 5s.
+rr_started() {
+	poll 5 eval '[[ -n $(rr_rules -4) ]]' >/dev/null || fail "the daemon did not start"
+}
+
 # ---------------------------------------------------------------------------
 # Kernel state in host, for exact assertions
 
